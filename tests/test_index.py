@@ -1,0 +1,387 @@
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rank_bm25 import BM25Okapi
+
+import retrieval.index as index_module
+from retrieval.documents import Document, ParsedDocument, Sentence
+from retrieval.index import (
+    FORMAT_VERSION,
+    Index,
+    IndexMissing,
+    IndexUnreadable,
+    build_index,
+    corpus_fingerprint,
+    default_index_path,
+    load_index,
+    open_index,
+    save_index,
+)
+from retrieval.tokenizer import segment
+
+HEADLINE = "Giá xăng giảm mạnh từ chiều nay."
+DOCS = {
+    "xang": [
+        HEADLINE,
+        "Liên Bộ Công Thương - Tài chính điều chỉnh giá bán lẻ xăng dầu.",
+        "Xăng RON 95 giảm 800 đồng mỗi lít.",
+        "Dầu diesel giảm 500 đồng mỗi lít.",
+        "Giá mới áp dụng từ 15 giờ.",
+        "Quỹ bình ổn giá không được trích lập.",
+        HEADLINE,
+    ],
+    "bong-da": [
+        "Đội tuyển Việt Nam thắng Thái Lan 2-1 tại sân Mỹ Đình.",
+        HEADLINE,
+    ],
+    "rong": [],
+    "mua": [
+        "Hà Nội có mưa rào và dông vào chiều tối.",
+        "Nhiệt độ cao nhất từ 30 đến 32 độ C.",
+        "Gió đông nam cấp 2 đến cấp 3.",
+    ],
+}
+
+
+def parsed_documents(folder: Path, docs: dict[str, list[str]] = DOCS) -> list[ParsedDocument]:
+    parsed = []
+    for name, sentences in docs.items():
+        path = folder / f"{name}.txt"
+        text = "\n".join(sentences)
+        path.write_text(text, encoding="utf-8")
+        spans, offset = [], 0
+        for sentence in sentences:
+            spans.append(Sentence(offset, offset + len(sentence), sentence))
+            offset += len(sentence) + 1
+        title = sentences[0] if sentences else name
+        parsed.append(ParsedDocument(Document(name, title, "2025-01-02", path), spans))
+    return parsed
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Index:
+    return build_index(parsed_documents(tmp_path), "fp")
+
+
+def other_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "other"
+    folder.mkdir()
+    return folder
+
+
+def all_sentences(index: Index) -> list[str]:
+    return [index.sentence_text(i) for i in range(index.n_sentences)]
+
+
+def test_sentences_in_corpus_order(built: Index) -> None:
+    expected = [s for sentences in DOCS.values() for s in sentences]
+    assert all_sentences(built) == expected
+    assert built.sentence_doc.tolist() == [0] * 7 + [1] * 2 + [3] * 3
+    assert built.sentence_start[1] == len(HEADLINE) + 1
+    assert built.sentence_end[1] == len(HEADLINE) + 1 + len(DOCS["xang"][1])
+    for i, text in enumerate(expected):
+        terms = [built.vocab[t] for t in segment(text)]
+        assert built.sentence_terms(i).tolist() == terms
+
+
+def test_passages_are_windows_restarting_at_each_document(built: Index) -> None:
+    assert built.passage_sentence_ptr.tolist() == [0, 3, 6, 7, 9, 12]
+    assert built.n_passages == 5
+    assert [built.passage_doc(p) for p in range(5)] == [0, 0, 0, 1, 3]
+    one = build_index(parsed_documents(built.documents[0].path.parent), "fp", passage_sentences=1)
+    assert one.passage_sentence_ptr.tolist() == list(range(13))
+
+
+def test_bm25_over_passages_matches_rank_bm25(built: Index) -> None:
+    ptr = built.passage_sentence_ptr
+    corpus = [
+        [t for i in range(ptr[p], ptr[p + 1]) for t in segment(built.sentence_text(i))]
+        for p in range(built.n_passages)
+    ]
+    reference = BM25Okapi(corpus)
+    for question in ("giá xăng RON 95", "mưa ở Hà Nội", "Việt Nam thắng Thái Lan"):
+        query = segment(question)
+        ids = [built.vocab.get(t, -1) for t in query]
+        np.testing.assert_allclose(built.bm25.scores(ids), reference.get_scores(query), atol=1e-9)
+
+
+def test_each_distinct_sentence_is_segmented_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+
+    def counting_segment(text: str) -> list[str]:
+        calls.append(text)
+        return segment(text)
+
+    monkeypatch.setattr(index_module, "segment", counting_segment)
+    index = build_index(parsed_documents(tmp_path), "fp")
+    distinct = {s for sentences in DOCS.values() for s in sentences}
+    assert sorted(calls) == sorted(distinct)
+    first, again = 0, 6  # HEADLINE opens and closes the first document
+    assert index.sentence_terms(again).tolist() == index.sentence_terms(first).tolist()
+
+
+def test_progress_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(index_module, "_PROGRESS_MIN_STEP", 5)
+    messages: list[str] = []
+    build_index(parsed_documents(tmp_path), "fp", progress=messages.append)
+    assert messages[0] == "indexing: 5/12 sentences segmented"
+    assert messages[-1].startswith("indexed 4 documents: 12 sentences")
+
+
+def test_save_load_round_trip(built: Index, tmp_path: Path) -> None:
+    path = tmp_path / "index"
+    save_index(built, path)
+    loaded = load_index(path)
+    assert loaded.documents == built.documents
+    assert loaded.vocab == built.vocab
+    assert loaded.fingerprint == "fp"
+    assert loaded.passage_sentences == 3
+    assert all_sentences(loaded) == all_sentences(built)
+    for name in ("sentence_doc", "sentence_start", "sentence_end", "passage_sentence_ptr"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(built, name))
+    for i in range(built.n_sentences):
+        np.testing.assert_array_equal(loaded.sentence_terms(i), built.sentence_terms(i))
+    query = [built.vocab[t] for t in segment("giá xăng RON 95") if t in built.vocab]
+    assert len(query) >= 2
+    np.testing.assert_array_equal(loaded.bm25.scores(query), built.bm25.scores(query))
+    assert loaded.bm25.top_k(query, 2)[0].tolist() == built.bm25.top_k(query, 2)[0].tolist()
+    assert isinstance(loaded.sentence_term_ids, np.memmap)
+    assert not loaded.sentence_term_ids.flags.writeable
+
+
+def test_save_replaces_and_cleans_up(built: Index, tmp_path: Path) -> None:
+    path = tmp_path / "index"
+    save_index(built, path)
+    (path / "gen-leftover").mkdir()
+    (path / "CURRENT.gen-leftover.tmp").write_text("gen-leftover")
+    other = build_index(parsed_documents(other_folder(tmp_path), {"mua": DOCS["mua"]}), "fp2")
+    save_index(other, path)
+    assert load_index(path).fingerprint == "fp2"
+    generations = [p.name for p in path.iterdir() if p.name.startswith("gen-")]
+    assert generations == [(path / "CURRENT").read_text()]
+    assert not list(path.glob("*.tmp"))
+
+
+def test_crash_during_save_keeps_previous_index(
+    built: Index, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "index"
+    save_index(built, path)
+    real_save = np.save
+    written = 0
+
+    def failing_save(file: object, values: np.ndarray) -> None:
+        nonlocal written
+        written += 1
+        if written == 4:
+            raise OSError("disk full")
+        real_save(file, values)
+
+    monkeypatch.setattr(np, "save", failing_save)
+    other = build_index(parsed_documents(other_folder(tmp_path), {"mua": DOCS["mua"]}), "fp2")
+    with pytest.raises(OSError, match="disk full"):
+        save_index(other, path)
+    loaded = load_index(path)
+    assert loaded.fingerprint == "fp"
+    assert all_sentences(loaded) == all_sentences(built)
+    assert len([p for p in path.iterdir() if p.name.startswith("gen-")]) == 1
+
+
+def generation(path: Path) -> Path:
+    return path / (path / "CURRENT").read_text()
+
+
+def truncate_array(path: Path) -> None:
+    array_file = generation(path) / "bm25_post_docs.npy"
+    array_file.write_bytes(array_file.read_bytes()[:-4])
+
+
+def garble_json(path: Path) -> None:
+    (generation(path) / "index.json").write_text("{not json", encoding="utf-8")
+
+
+def wrong_version(path: Path) -> None:
+    meta_file = generation(path) / "index.json"
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    meta["format_version"] = FORMAT_VERSION + 1
+    meta_file.write_text(json.dumps(meta), encoding="utf-8")
+
+
+def drop_array(path: Path) -> None:
+    (generation(path) / "sentence_doc.npy").unlink()
+
+
+def inconsistent_lengths(path: Path) -> None:
+    np.save(generation(path) / "sentence_end.npy", np.zeros(2, dtype=np.int64))
+
+
+CORRUPTIONS = [truncate_array, garble_json, wrong_version, drop_array, inconsistent_lengths]
+
+
+@pytest.mark.parametrize("corrupt", CORRUPTIONS)
+def test_corrupt_index_is_unreadable(
+    built: Index, tmp_path: Path, corrupt: Callable[[Path], None]
+) -> None:
+    path = tmp_path / "index"
+    save_index(built, path)
+    corrupt(path)
+    with pytest.raises(IndexUnreadable):
+        load_index(path)
+
+
+def test_missing_index(tmp_path: Path) -> None:
+    with pytest.raises(IndexMissing):
+        load_index(tmp_path / "nothing")
+
+
+def test_fingerprint_follows_files(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("một", encoding="utf-8")
+    b.write_text("hai", encoding="utf-8")
+    both = corpus_fingerprint([a, b])
+    assert corpus_fingerprint([a, b]) == both
+    assert corpus_fingerprint([a]) != both
+    stat = a.stat()
+    os.utime(a, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
+    assert corpus_fingerprint([a, b]) != both
+
+
+def test_default_index_path_uses_xdg_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = default_index_path(tmp_path / "corpus")
+    assert path.parent == tmp_path / "cache" / "hoidap"
+    assert path.name.startswith("index-")
+    assert default_index_path(tmp_path / "other") != path
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert default_index_path(tmp_path / "corpus").parent == Path.home() / ".cache" / "hoidap"
+
+
+# open_index runs the real corpus reader on these files.
+FILES = {
+    "xang.txt": "Giá xăng giảm mạnh\n\nXăng RON 95 giảm 800 đồng mỗi lít. "
+    "Dầu diesel giảm 500 đồng mỗi lít. Giá mới áp dụng từ 15 giờ chiều nay.\n",
+    "mua.txt": "Thời tiết Hà Nội\n\nHà Nội có mưa rào và dông vào chiều tối. "
+    "Nhiệt độ cao nhất từ 30 đến 32 độ C.\n",
+    "sach.txt": "Hội sách mùa thu\n\nHội sách mở cửa tại phố sách Đinh Lễ. "
+    "Nhiều nhà xuất bản giảm giá sách thiếu nhi.\n",
+    "tau.txt": "Đường sắt tăng chuyến\n\nNgành đường sắt tăng thêm chuyến tàu dịp lễ. "
+    "Vé tàu được bán trực tuyến.\n",
+}
+NEW_FILE = (
+    "bong-da.txt",
+    "Tuyển Việt Nam thắng\n\nĐội tuyển Việt Nam thắng Thái Lan 2-1 tại sân Mỹ Đình.\n",
+)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for name, text in FILES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+class Notices(list[str]):
+    def __call__(self, message: str) -> None:
+        self.append(message)
+
+    def problems(self) -> list[str]:
+        """Everything but build progress."""
+        return [m for m in self if not m.startswith(("indexing: ", "indexed "))]
+
+
+def best_doc(index: Index, question: str) -> str | None:
+    ids = [index.vocab[t] for t in segment(question) if t in index.vocab]
+    passages, _ = index.bm25.top_k(ids, 1)
+    if not len(passages):
+        return None
+    return index.documents[index.passage_doc(int(passages[0]))].path.name
+
+
+def test_open_index_builds_once_then_reuses(corpus: Path, tmp_path: Path) -> None:
+    path = tmp_path / "index"
+    notices = Notices()
+    index = open_index(corpus, path, notice=notices)
+    assert notices.problems() == []
+    assert any(m.startswith("indexed 4 documents") for m in notices)
+    assert best_doc(index, "giá xăng RON 95") == "xang.txt"
+    current = (path / "CURRENT").read_text()
+
+    notices.clear()
+    again = open_index(corpus, path, notice=notices)
+    assert notices == []
+    assert (path / "CURRENT").read_text() == current
+    assert all_sentences(again) == all_sentences(index)
+
+
+def test_open_index_uses_default_path(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    open_index(corpus, notice=Notices())
+    assert load_index(default_index_path(corpus)).n_sentences > 0
+
+
+def add_file(corpus: Path) -> None:
+    (corpus / NEW_FILE[0]).write_text(NEW_FILE[1], encoding="utf-8")
+
+
+def change_file(corpus: Path) -> None:
+    (corpus / "mua.txt").write_text(NEW_FILE[1], encoding="utf-8")
+
+
+def remove_file(corpus: Path) -> None:
+    (corpus / "mua.txt").unlink()
+
+
+@pytest.mark.parametrize(
+    ("edit", "weather_doc", "football_doc"),
+    [
+        (add_file, "mua.txt", "bong-da.txt"),
+        (change_file, None, "mua.txt"),
+        (remove_file, None, None),
+    ],
+)
+def test_open_index_rebuilds_when_corpus_changes(
+    corpus: Path,
+    tmp_path: Path,
+    edit: Callable[[Path], None],
+    weather_doc: str | None,
+    football_doc: str | None,
+) -> None:
+    path = tmp_path / "index"
+    open_index(corpus, path, notice=Notices())
+    edit(corpus)
+    notices = Notices()
+    index = open_index(corpus, path, notice=notices)
+    assert notices.problems() == ["corpus changed, rebuilding index"]
+    assert best_doc(index, "mưa rào và dông") == weather_doc
+    assert best_doc(index, "Việt Nam thắng Thái Lan") == football_doc
+    assert best_doc(index, "giá xăng RON 95") == "xang.txt"
+    assert open_index(corpus, path, notice=Notices()).fingerprint == index.fingerprint
+
+
+@pytest.mark.parametrize("corrupt", CORRUPTIONS)
+def test_open_index_rebuilds_corrupt_index(
+    corpus: Path, tmp_path: Path, corrupt: Callable[[Path], None]
+) -> None:
+    path = tmp_path / "index"
+    open_index(corpus, path, notice=Notices())
+    corrupt(path)
+    notices = Notices()
+    index = open_index(corpus, path, notice=notices)
+    problems = notices.problems()
+    assert len(problems) == 1
+    assert problems[0].startswith(f"index at {path} is unreadable (")
+    assert problems[0].endswith("), rebuilding")
+    assert "\n" not in problems[0]
+    assert best_doc(index, "giá xăng RON 95") == "xang.txt"
+    assert best_doc(index, "mưa rào và dông") == "mua.txt"
+    assert load_index(path).n_sentences == index.n_sentences
