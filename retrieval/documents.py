@@ -197,7 +197,11 @@ def read_document(path: Path, root: Path) -> ParsedDocument | None:
 
 def load_corpus(folder: Path) -> list[ParsedDocument]:
     """Every readable document under `folder`; unreadable files are skipped with a warning."""
-    documents = [parsed for path in corpus_files(folder) if (parsed := read_document(path, folder))]
+    documents = [
+        parsed
+        for path in corpus_files(folder)
+        if (parsed := read_document(path, folder)) is not None
+    ]
     if not documents:
         raise CorpusError(f"no readable documents in {folder}")
     return documents
