@@ -72,9 +72,11 @@ class BM25:
         n_docs = len(doc_len)
 
         # One sort of term-major keys groups every (term, doc) pair; run lengths are the tfs.
-        doc_of_token = np.repeat(np.arange(n_docs, dtype=np.int64), doc_len)
-        keys = ids.astype(np.int64) * max(n_docs, 1) + doc_of_token
-        del doc_of_token
+        # In-place arithmetic keeps the peak at two int64 arrays of the postings' size.
+        stride = max(n_docs, 1)
+        keys = ids.astype(np.int64)
+        keys *= stride
+        keys += np.repeat(np.arange(n_docs, dtype=np.int64), doc_len)
         keys.sort()
         if len(keys):
             run_starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
@@ -83,8 +85,8 @@ class BM25:
         tf = np.diff(np.append(run_starts, len(keys)))
         pair_keys = keys[run_starts]
         del keys
-        post_terms = pair_keys // max(n_docs, 1)
-        post_docs = (pair_keys % max(n_docs, 1)).astype(np.int32)
+        post_terms = pair_keys // stride
+        post_docs = (pair_keys % stride).astype(np.int32)
         del pair_keys
         tf_dtype = np.uint16 if len(tf) == 0 or tf.max() <= np.iinfo(np.uint16).max else np.int32
         post_tf = tf.astype(tf_dtype)

@@ -141,8 +141,7 @@ def build_index(
             else:
                 term_ids.extend(term_ids[term_ptr[seen] : term_ptr[seen + 1]])
             term_ptr.append(len(term_ids))
-            encoded = sentence.text.encode("utf-8")
-            text_blob += encoded
+            text_blob += sentence.text.encode("utf-8")
             text_ptr.append(len(text_blob))
             sentence_doc.append(doc_index)
             sentence_start.append(sentence.start)
@@ -417,7 +416,8 @@ def open_index(
     except IndexMissing:
         pass
     except IndexUnreadable as exc:
-        notice(f"index at {path} is unreadable ({exc}), rebuilding")
+        reason = " ".join(str(exc).split())
+        notice(f"index at {path} is unreadable ({reason}), rebuilding")
     else:
         if index.fingerprint == fingerprint and index.passage_sentences == passage_sentences:
             return index
