@@ -27,9 +27,8 @@ _PAIRS = {"“": "”", "«": "»", "(": ")", "[": "]"}
 
 _BOUNDARY = re.compile(r"([.!?…]+)([\"”’'»)\]]*)\s+(?=\S)")
 
-# Lowercased, without the final dot. "ông." is in the list because it abbreviates a title
-# before a name ("ông. Nguyễn"); a sentence ending in the word "ông" then stays joined to
-# the next one, the cheaper mistake.
+# Lowercased, without the final dot. Only forms that are not also ordinary words: "ông"
+# or "no" end real sentences ("…gặp ông.", "…ăn no.") far more often than they abbreviate.
 _ABBREVIATIONS = frozenset(
     {
         "tp",
@@ -57,9 +56,7 @@ _ABBREVIATIONS = frozenset(
         "ms",
         "dr",
         "prof",
-        "no",
         "vs",
-        "ông",
         "v.v",
     }
 )

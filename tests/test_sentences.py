@@ -182,3 +182,13 @@ def test_every_seed_span_is_stripped_and_non_empty(seed: Path) -> None:
         assert text[s:e] == text[s:e].strip()
     assert spans == sorted(spans)
     assert all(prev_end <= s for (_, prev_end), (s, _) in itertools.pairwise(spans))
+
+
+def test_sentence_ending_in_an_ordinary_word_still_splits() -> None:
+    text = "Bà cảm ơn ông. Ông mỉm cười rồi ra về. Chúng tôi đã ăn no. Sau đó cả nhà đi ngủ."
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "Bà cảm ơn ông.",
+        "Ông mỉm cười rồi ra về.",
+        "Chúng tôi đã ăn no.",
+        "Sau đó cả nhà đi ngủ.",
+    ]
