@@ -1,0 +1,42 @@
+"""The `hoidap` command: the retriever's subcommands plus `bot` and `chat`."""
+
+import argparse
+import sys
+
+from bot.app import configure_logging, serve
+from bot.chat import chat
+from bot.config import SettingsError, load_settings
+from retrieval import Engine
+from retrieval.cli import add_corpus_args, build_parser, run
+
+
+def _cmd_bot(args: argparse.Namespace) -> int:
+    overrides = {name: getattr(args, name) for name in ("corpus", "index")}
+    try:
+        settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except SettingsError as error:
+        print(f"hoidap: error: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings)
+    serve(settings, Engine.open(settings.corpus, settings.index))
+    return 0
+
+
+def _cmd_chat(args: argparse.Namespace) -> int:
+    return chat(Engine.open(args.corpus, args.index))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `hoidap` console script."""
+    parser, commands = build_parser()
+    service = commands.add_parser(
+        "bot", help="run the Telegram bot (settings from the environment and .env)"
+    )
+    add_corpus_args(service)
+    service.set_defaults(func=_cmd_bot)
+    conversation = commands.add_parser(
+        "chat", help="ask questions in the terminal, formatted as the bot would answer"
+    )
+    add_corpus_args(conversation)
+    conversation.set_defaults(func=_cmd_chat)
+    return run(parser, argv)

@@ -1,0 +1,101 @@
+"""Bot settings, read from the environment and `.env` (see `.env.example`)."""
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# BotFather tokens are "<bot id>:<35 url-safe characters>"; checking the shape at start-up
+# turns a pasted-wrong token into a clear message instead of a 401 deep inside polling.
+_TOKEN_SHAPE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
+
+
+class Settings(BaseSettings):
+    """Everything an administrator can set; names are the environment variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HOIDAP_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    telegram_bot_token: SecretStr = Field(
+        validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "telegram_bot_token")
+    )
+    telegram_base_url: str = Field(
+        default="https://api.telegram.org/bot",
+        validation_alias=AliasChoices("TELEGRAM_BASE_URL", "telegram_base_url"),
+    )
+    corpus: Path | None = None
+    index: Path | None = None
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    allowed_user_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    allowed_chat_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    max_question_chars: int = Field(default=500, ge=10)
+    questions_per_window: int = Field(default=10, ge=1)
+    question_window_seconds: float = Field(default=60.0, gt=0)
+    examples: Annotated[list[str], NoDecode] = []
+    answer_sentences: int = Field(default=3, ge=1, le=10)
+    health_host: str = "127.0.0.1"
+    health_port: int | None = 8088
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        if not _TOKEN_SHAPE.fullmatch(value.get_secret_value().strip()):
+            raise ValueError("not a bot token")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("allowed_user_ids", "allowed_chat_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(int(part) for part in re.split(r"[,\s]+", value) if part)
+        return value
+
+    @field_validator("examples", mode="before")
+    @classmethod
+    def _pipe_separated(cls, value: object) -> object:
+        # Questions contain commas, so the list is separated by "|".
+        if isinstance(value, str):
+            return [part.strip() for part in value.split("|") if part.strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator(
+        "corpus", "index", "webhook_url", "webhook_secret", "health_port", mode="before"
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # `.env.example` lists every setting with an empty value; empty means "default".
+        return None if isinstance(value, str) and not value.strip() else value
+
+
+class SettingsError(Exception):
+    """Settings that cannot start the bot; the message is one line for the administrator."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment and `.env`, with a one-line error for the usual mistakes."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            name = str(item["loc"][0]) if item["loc"] else "settings"
+            if name.lower() == "telegram_bot_token":
+                problems.append(
+                    "TELEGRAM_BOT_TOKEN is missing or malformed "
+                    "(expected the 123456789:AA… token that @BotFather gave you)"
+                )
+            else:
+                problems.append(f"HOIDAP_{name.upper()}: {item['msg']}")
+        raise SettingsError("; ".join(dict.fromkeys(problems))) from None
