@@ -76,6 +76,7 @@ class FakeTelegram:
         self._changed = asyncio.Condition()
         self._server: HTTPServer | None = None
         self.port = 0
+        self.bot_user = BOT_USER
 
     @property
     def base_url(self) -> str:
@@ -365,11 +366,15 @@ async def running(application: Application) -> AsyncIterator[Application]:
 
 @pytest_asyncio.fixture
 async def start_bot(telegram: FakeTelegram, engine: Engine) -> AsyncIterator[Callable[..., Any]]:
-    """`async with start_bot(**settings) as app:` runs a bot against the fake server."""
+    """`async with start_bot(**settings) as app:` runs a bot against the fake server
+    (over the seeds, or over `corpus_engine`)."""
 
     @asynccontextmanager
-    async def start(**overrides: Any) -> AsyncIterator[Application]:
-        application = build_application(make_settings(telegram, **overrides), engine)
+    async def start(
+        corpus_engine: Engine | None = None, **overrides: Any
+    ) -> AsyncIterator[Application]:
+        settings = make_settings(telegram, **overrides)
+        application = build_application(settings, corpus_engine or engine)
         async with running(application):
             yield application
 
