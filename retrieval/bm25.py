@@ -136,8 +136,7 @@ class BM25:
             raise ValueError("postings lengths disagree with term_ptr")
         return cls(term_ptr, post_docs, post_tf, idf, doc_norm, k1, b, epsilon)
 
-    def scores(self, term_ids: Sequence[int]) -> np.ndarray:
-        """Dense scores of every document; a repeated query term counts once per occurrence."""
+    def _accumulate(self, term_ids: Sequence[int], matched: np.ndarray | None) -> np.ndarray:
         scores = np.zeros(self.n_docs, dtype=np.float64)
         k1 = self.k1
         for term in term_ids:
@@ -148,17 +147,25 @@ class BM25:
             docs = self.post_docs[lo:hi]
             tf = self.post_tf[lo:hi].astype(np.float64)
             scores[docs] += self.idf[term] * (tf * (k1 + 1) / (tf + self.doc_norm[docs]))
+            if matched is not None:
+                matched[docs] = True
         return scores
+
+    def scores(self, term_ids: Sequence[int]) -> np.ndarray:
+        """Dense scores of every document; a repeated query term counts once per occurrence."""
+        return self._accumulate(term_ids, None)
 
     def top_k(self, term_ids: Sequence[int], k: int) -> tuple[np.ndarray, np.ndarray]:
         """Up to k (doc indices, scores), best first, ties broken by lower index.
 
-        Only documents scoring above 0 are returned, so callers may normalise by the best
-        score. On any realistic corpus that is every document containing a query term; only
-        in tiny ones can the epsilon floor leave a matching document at 0 or below.
+        Candidates are the documents containing at least one query term, whatever their
+        score: in small corpora the epsilon floor makes idfs 0 or negative (with a single
+        document every idf is), and a document that matches still beats one that does not.
+        Scores can therefore be 0 or negative here.
         """
-        scores = self.scores(term_ids)
-        candidates = np.flatnonzero(scores > 0)
+        matched = np.zeros(self.n_docs, dtype=bool)
+        scores = self._accumulate(term_ids, matched)
+        candidates = np.flatnonzero(matched)
         if k <= 0 or len(candidates) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         cand_scores = scores[candidates]

@@ -388,10 +388,14 @@ def corpus_fingerprint(files: list[Path]) -> str:
     return digest.hexdigest()
 
 
+def cache_root() -> Path:
+    """hoidap's folder in the user cache: $XDG_CACHE_HOME/hoidap, else ~/.cache/hoidap."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hoidap"
+
+
 def default_index_path(corpus: Path) -> Path:
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     key = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:16]
-    return Path(cache) / "hoidap" / f"index-{key}"
+    return cache_root() / f"index-{key}"
 
 
 def _print_notice(message: str) -> None:

@@ -98,14 +98,22 @@ def test_top_k_order_ties_and_candidates() -> None:
     assert bm25.top_k([vocab["x"]], 0)[0].size == 0
 
 
-def test_top_k_leaves_out_documents_scoring_zero_or_less() -> None:
+def test_top_k_keeps_matching_documents_scoring_zero_or_less() -> None:
     # "a" is in every document: its idf is floored to epsilon * a negative average.
-    corpus = [["a", "b"], ["a"], ["a", "c"]]
+    corpus = [["a", "b"], ["a"], ["a", "c", "c"]]
     ptr, ids, vocab = to_csr(corpus)
     bm25 = BM25.build(ptr, ids, len(vocab))
-    assert (bm25.scores([vocab["a"]]) < 0).all()
-    assert bm25.top_k([vocab["a"]], 3)[0].size == 0
-    assert bm25.top_k([vocab["a"], vocab["b"]], 3)[0].tolist() == [0]
+    scores = bm25.scores([vocab["a"]])
+    assert (scores[:3] < 0).all()
+    docs, top = bm25.top_k([vocab["a"]], 5)
+    assert sorted(docs.tolist()) == [0, 1, 2]
+    np.testing.assert_array_equal(top, np.sort(scores[:3])[::-1])
+
+
+def test_top_k_on_a_single_document() -> None:
+    ptr, ids, vocab = to_csr([["họp_báo", "chính_phủ"]])
+    bm25 = BM25.build(ptr, ids, len(vocab))
+    assert bm25.top_k([vocab["họp_báo"], -1], 5)[0].tolist() == [0]
 
 
 def test_top_k_matches_full_sort() -> None:
@@ -115,7 +123,8 @@ def test_top_k_matches_full_sort() -> None:
     bm25 = BM25.build(ptr, ids, len(vocab))
     query = [vocab["w3"], vocab["w10"], vocab["w3"]]
     scores = bm25.scores(query)
-    order = sorted(np.flatnonzero(scores > 0).tolist(), key=lambda d: (-scores[d], d))
+    matching = [d for d, doc in enumerate(corpus) if {"w3", "w10"} & set(doc)]
+    order = sorted(matching, key=lambda d: (-scores[d], d))
     assert len(order) > 17
     for k in (1, 5, 17, 1000):
         docs, top = bm25.top_k(query, k)
