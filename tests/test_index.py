@@ -15,6 +15,7 @@ from retrieval.index import (
     IndexMissing,
     IndexUnreadable,
     build_index,
+    cache_root,
     corpus_fingerprint,
     default_index_path,
     load_index,
@@ -254,8 +255,9 @@ def test_fingerprint_follows_files(tmp_path: Path) -> None:
 
 def test_default_index_path_uses_xdg_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert cache_root() == tmp_path / "cache" / "hoidap"
     path = default_index_path(tmp_path / "corpus")
-    assert path.parent == tmp_path / "cache" / "hoidap"
+    assert path.parent == cache_root()
     assert path.name.startswith("index-")
     assert default_index_path(tmp_path / "other") != path
     monkeypatch.delenv("XDG_CACHE_HOME")
