@@ -77,6 +77,7 @@ class FakeTelegram:
         self._server: HTTPServer | None = None
         self.port = 0
         self.bot_user = BOT_USER
+        self.token = TOKEN
 
     @property
     def base_url(self) -> str:

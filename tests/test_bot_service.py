@@ -1,0 +1,133 @@
+"""The bot as an administrator runs it: `hoidap bot` against a Bot API server, settings,
+health and metrics, and `hoidap chat` in a terminal."""
+
+import asyncio
+import io
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.cli import main
+from bot.config import SettingsError, load_settings
+from bot.health import Health, Metrics, MonitoringServer
+
+pytest_plugins = ["fake_telegram"]
+
+QUESTION = "Ai chủ trì cuộc họp về triển khai công tác phục vụ Đại hội XIV tại Bộ Ngoại giao?"
+HOIDAP = Path(sys.executable).with_name("hoidap")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "HOIDAP_"))}
+    return env | extra
+
+
+async def test_hoidap_bot_answers_through_a_bot_api_server_and_stops_on_sigterm(
+    telegram, index_path, engine, tmp_path
+):
+    health_port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        str(HOIDAP),
+        "bot",
+        "--index",
+        str(index_path),
+        cwd=tmp_path,
+        env=clean_env(
+            TELEGRAM_BOT_TOKEN=telegram.token,
+            TELEGRAM_BASE_URL=telegram.base_url,
+            HOIDAP_HEALTH_PORT=str(health_port),
+            HOIDAP_LOG_LEVEL="DEBUG",
+        ),
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await telegram.wait_for("setMyCommands", timeout=30)
+        telegram.message(QUESTION)
+        (reply,) = await telegram.wait_for()
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{health_port}") as client:
+            health = (await client.get("/health")).json()
+            metrics = (await client.get("/metrics")).text
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 20)
+    assert "Lê Hoài Trung" in reply["text"] and "[1]" in reply["text"]
+    assert health["index_loaded"] is True and health["documents"] == 5
+    assert health["last_telegram_contact"] is not None
+    assert "hoidap_questions_total 1.0" in metrics
+    assert "hoidap_answered_total 1.0" in metrics
+    assert "hoidap_answer_latency_seconds_count 1.0" in metrics
+    assert process.returncode == 0
+    log = stderr.decode()
+    assert "Application started" in log
+    assert telegram.token not in log
+    assert telegram.tokens == {telegram.token}
+
+
+def test_missing_or_malformed_token_is_one_clear_line_and_exit_2(monkeypatch, tmp_path, capsys):
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith(("TELEGRAM_", "HOIDAP_")):
+            monkeypatch.delenv(name)
+    assert main(["bot"]) == 2
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "paste-your-token-here")
+    assert main(["bot"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2
+    assert all("TELEGRAM_BOT_TOKEN is missing or malformed" in line for line in lines)
+
+
+def test_settings_come_from_dotenv(monkeypatch, tmp_path, telegram):
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith(("TELEGRAM_", "HOIDAP_")):
+            monkeypatch.delenv(name)
+    (tmp_path / ".env").write_text(
+        f"TELEGRAM_BOT_TOKEN={telegram.token}\n"
+        "HOIDAP_ALLOWED_USER_IDS=11, 22\n"
+        "HOIDAP_WEBHOOK_URL=\n"
+        "HOIDAP_EXAMPLES=Ai chủ trì cuộc họp? | Hội nghị diễn ra ở đâu?\n"
+    )
+    settings = load_settings()
+    assert settings.allowed_user_ids == {11, 22}
+    assert settings.webhook_url is None
+    assert settings.examples == ["Ai chủ trì cuộc họp?", "Hội nghị diễn ra ở đâu?"]
+    assert telegram.token not in repr(settings)
+    (tmp_path / ".env").write_text(f"TELEGRAM_BOT_TOKEN={telegram.token}\nHOIDAP_HEALTH_PORT=x\n")
+    with pytest.raises(SettingsError, match="HOIDAP_HEALTH_PORT"):
+        load_settings()
+
+
+async def test_health_is_unavailable_until_the_index_is_loaded():
+    health = Health()
+    server = MonitoringServer("127.0.0.1", 0, health, Metrics())
+    server.start()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as client:
+            before = await client.get("/health")
+            health.index_loaded(5)
+            after = await client.get("/health")
+    finally:
+        server.stop()
+    assert before.status_code == 503 and before.json()["index_loaded"] is False
+    assert after.status_code == 200 and after.json()["documents"] == 5
+
+
+def test_chat_answers_in_the_terminal_as_plain_text(monkeypatch, capsys, index_path, engine):
+    typed = f"{QUESTION}\n/doan 1\nGiá vàng hôm nay bao nhiêu?\n/thoat\n"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(typed))
+    assert main(["chat", "--index", str(index_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Lê Hoài Trung" in out and "[1]" in out and "Nguồn:" in out
+    assert "Không tìm thấy câu trả lời trong tài liệu." in out
+    assert "<b>" not in out
