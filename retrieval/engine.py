@@ -1,0 +1,78 @@
+"""The public face of the retriever: open a corpus, search it, ask it.
+
+`bot/` and the command line use only this module and the result types, so the index
+layout and the answerer can change behind it.
+"""
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.answerer import Answerer
+from retrieval.documents import Document
+from retrieval.index import Index, open_index
+from retrieval.query import query_terms
+from retrieval.results import Answer, PassageHit
+
+
+def _bundled_seeds() -> Path:
+    # Installed wheels carry the seeds inside the package; a checkout keeps them at the top.
+    packaged = Path(__file__).resolve().parent / "seeds"
+    return packaged if packaged.is_dir() else packaged.parent.parent / "seeds"
+
+
+DEFAULT_CORPUS = _bundled_seeds()
+
+
+def _to_stderr(message: str) -> None:
+    print(f"hoidap: {message}", file=sys.stderr, flush=True)
+
+
+class Engine:
+    """A loaded index with search and question answering over it."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        self.answerer = Answerer(index)
+
+    @classmethod
+    def open(
+        cls,
+        corpus: Path | None = None,
+        index: Path | None = None,
+        notice: Callable[[str], None] = _to_stderr,
+    ) -> "Engine":
+        """Load the index of `corpus` (default: the bundled seeds), building it when needed."""
+        return cls(open_index(Path(corpus or DEFAULT_CORPUS), index, notice=notice))
+
+    @property
+    def documents(self) -> list[Document]:
+        return self.index.documents
+
+    def search(self, query: str, k: int = 5) -> list[PassageHit]:
+        """The `k` best passages for `query`, best first; empty when no term matches."""
+        passages, scores = self.index.bm25.top_k(query_terms(self.index, query), k)
+        return [
+            self.passage(int(p), rank=rank, score=float(s))
+            for rank, (p, s) in enumerate(zip(passages, scores, strict=True), start=1)
+        ]
+
+    def ask(self, question: str, max_sentences: int = 3) -> Answer:
+        """Up to `max_sentences` cited sentences answering `question`, or an abstention."""
+        return self.answerer.answer(question, max_sentences=max_sentences)
+
+    def passage_of(self, sentence_id: int) -> PassageHit:
+        """The passage that holds sentence `sentence_id` (to show a citation in context)."""
+        ptr = self.index.passage_sentence_ptr
+        passage_id = int(np.searchsorted(ptr, sentence_id, side="right")) - 1
+        return self.passage(passage_id, rank=0, score=0.0)
+
+    def passage(self, passage_id: int, rank: int, score: float) -> PassageHit:
+        index = self.index
+        first, last = (int(i) for i in index.passage_sentence_ptr[passage_id : passage_id + 2])
+        document = index.documents[int(index.sentence_doc[first])]
+        start, end = int(index.sentence_start[first]), int(index.sentence_end[last - 1])
+        text = " ".join(index.sentence_text(i) for i in range(first, last))
+        return PassageHit(rank, score, document, passage_id, text, start, end)

@@ -1,0 +1,51 @@
+import unicodedata
+
+import pytest
+
+from retrieval.normalize import fold, has_diacritics, normalize
+from retrieval.tokenizer import segment
+
+
+@pytest.mark.parametrize(
+    ("written", "canonical"),
+    [
+        ("hoà bình", "hòa bình"),
+        ("khoá XIII", "khóa XIII"),
+        ("thuỷ sản", "thủy sản"),
+        ("loè loẹt", "lòe loẹt"),
+        ("HOÀ", "HÒA"),
+        ("Văn hoá", "Văn hóa"),
+    ],
+)
+def test_both_tone_placements_become_one(written: str, canonical: str) -> None:
+    assert normalize(written) == canonical
+    assert normalize(canonical) == canonical
+
+
+@pytest.mark.parametrize("word", ["quý", "hoàn thành", "ngoài", "khuyến", "toàn", "thoát"])
+def test_words_spelled_alike_in_both_styles_are_untouched(word: str) -> None:
+    assert normalize(word) == word
+
+
+def test_decomposed_input_is_composed() -> None:
+    decomposed = unicodedata.normalize("NFD", "Đại hội Đảng")
+    assert decomposed != "Đại hội Đảng"
+    assert normalize(decomposed) == "Đại hội Đảng"
+
+
+def test_fold_removes_every_mark() -> None:
+    assert fold("Đại hội XIV của Đảng, chủ trì") == "Dai hoi XIV cua Dang, chu tri"
+    assert has_diacritics("chủ trì")
+    assert not has_diacritics("chu tri 31/12")
+
+
+def test_segment_joins_words_before_lowercasing_and_drops_punctuation() -> None:
+    terms = segment("Ông Lê Hoài Trung, Bộ trưởng Ngoại giao chủ trì cuộc họp.")
+    assert "lê_hoài_trung" in terms
+    assert "chủ_trì" in terms
+    assert "," not in terms and "." not in terms
+    assert all(t == t.lower() for t in terms)
+
+
+def test_segment_indexes_tone_variants_alike() -> None:
+    assert segment("giữ vững hoà bình, khoá họp") == segment("giữ vững hòa bình, khóa họp")
