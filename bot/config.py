@@ -16,7 +16,12 @@ class Settings(BaseSettings):
     """Everything an administrator can set; names are the environment variables."""
 
     model_config = SettingsConfigDict(
-        env_prefix="HOIDAP_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="HOIDAP_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        # `.env.example` lists every setting with an empty value; empty means "default".
+        env_ignore_empty=True,
+        extra="ignore",
     )
 
     telegram_bot_token: SecretStr = Field(
@@ -69,14 +74,6 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
-
-    @field_validator(
-        "corpus", "index", "webhook_url", "webhook_secret", "health_port", mode="before"
-    )
-    @classmethod
-    def _blank_is_unset(cls, value: object) -> object:
-        # `.env.example` lists every setting with an empty value; empty means "default".
-        return None if isinstance(value, str) and not value.strip() else value
 
 
 class SettingsError(Exception):

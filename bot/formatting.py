@@ -55,7 +55,11 @@ def format_date(iso: str | None) -> str | None:
 
 def _source_line(markers: str, document: Document) -> Line:
     details = [d for d in (format_date(document.date), document.path.name) if d]
-    return [Span(f"{markers} ", "b"), Span(document.title), Span(f" ({', '.join(details)})", "i")]
+    return [
+        Span(markers, "b"),
+        Span(f" {document.title} "),
+        Span(f"({', '.join(details)})", "i"),
+    ]
 
 
 def answer_lines(answer: Answer) -> list[Line]:
@@ -72,7 +76,7 @@ def answer_lines(answer: Answer) -> list[Line]:
         marker = f"[{number}]"
         if citation.context:
             lines.append([Span(f"(Ngữ cảnh: {citation.context})", "i")])
-        lines.append([Span(citation.text), Span(f" {marker}", "b")])
+        lines.append([Span(citation.text + " "), Span(marker, "b")])
         document = citation.document
         by_document.setdefault(document.doc_id, (document, []))[1].append(marker)
     lines += [[], [Span("Nguồn:", "b")]]
@@ -183,15 +187,25 @@ def _fit(line: Line, limit: int) -> Iterator[str]:
             for word in _pieces(sentence, _WORD_END):
                 fits = telegram_length(_span_html(word)) <= limit
                 atoms.extend([word] if fits else _cut(word, limit))
-    current = ""
+    # Pack the atoms greedily, merging neighbours of one style into a single tag.
+    current: Line = []
+    size = 0
     for atom in atoms:
-        piece = _span_html(atom)
-        if current and telegram_length(current + piece) > limit:
-            yield current
-            current = ""
-        current += piece
+        same_style = bool(current) and current[-1].style == atom.style
+        growth = telegram_length(
+            html.escape(atom.text, quote=False) if same_style else _span_html(atom)
+        )
+        if current and size + growth > limit:
+            yield line_html(current)
+            current, size, same_style = [], 0, False
+            growth = telegram_length(_span_html(atom))
+        if same_style:
+            current[-1] = Span(current[-1].text + atom.text, atom.style)
+        else:
+            current.append(atom)
+        size += growth
     if current:
-        yield current
+        yield line_html(current)
 
 
 def to_html(lines: Iterable[Line], limit: int = MESSAGE_LIMIT) -> list[str]:

@@ -131,3 +131,18 @@ def test_chat_answers_in_the_terminal_as_plain_text(monkeypatch, capsys, index_p
     assert "Lê Hoài Trung" in out and "[1]" in out and "Nguồn:" in out
     assert "Không tìm thấy câu trả lời trong tài liệu." in out
     assert "<b>" not in out
+
+
+def test_env_example_with_only_a_token_gives_the_defaults(monkeypatch, tmp_path, telegram):
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith(("TELEGRAM_", "HOIDAP_")):
+            monkeypatch.delenv(name)
+    example = (Path(__file__).parent.parent / ".env.example").read_text()
+    (tmp_path / ".env").write_text(
+        example.replace("TELEGRAM_BOT_TOKEN=\n", f"TELEGRAM_BOT_TOKEN={telegram.token}\n")
+    )
+    settings = load_settings()
+    assert settings.telegram_base_url == "https://api.telegram.org/bot"
+    assert settings.webhook_url is None and settings.health_port == 8088
+    assert settings.max_question_chars == 500
