@@ -146,3 +146,60 @@ def test_env_example_with_only_a_token_gives_the_defaults(monkeypatch, tmp_path,
     assert settings.telegram_base_url == "https://api.telegram.org/bot"
     assert settings.webhook_url is None and settings.health_port == 8088
     assert settings.max_question_chars == 500
+
+
+async def test_webhook_mode_checks_the_secret_token(telegram, index_path, engine, tmp_path):
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "--index",
+        str(index_path),
+        cwd=tmp_path,
+        env=clean_env(
+            TELEGRAM_BOT_TOKEN=telegram.token,
+            TELEGRAM_BASE_URL=telegram.base_url,
+            HOIDAP_WEBHOOK_URL=f"http://127.0.0.1:{port}/hoidap",
+            HOIDAP_WEBHOOK_PORT=str(port),
+            HOIDAP_WEBHOOK_SECRET="mat-khau_1",
+            HOIDAP_HEALTH_PORT=str(free_port()),
+        ),
+        stderr=asyncio.subprocess.PIPE,
+    )
+    update = {
+        "update_id": 1,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": 1001, "type": "private", "first_name": "Lan"},
+            "from": {"id": 1001, "is_bot": False, "first_name": "Lan"},
+            "text": QUESTION,
+        },
+    }
+    try:
+        (registered,) = await telegram.wait_for("setWebhook", timeout=30)
+        await telegram.wait_for("setMyCommands")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            # The webhook server starts listening just after setWebhook.
+            for _ in range(50):
+                try:
+                    await client.get("/")
+                    break
+                except httpx.ConnectError:
+                    await asyncio.sleep(0.1)
+            forged = await client.post(
+                "/hoidap", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "sai"}
+            )
+            genuine = await client.post(
+                "/hoidap", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "mat-khau_1"}
+            )
+        (reply,) = await telegram.wait_for()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.communicate(), 20)
+    assert registered["url"] == f"http://127.0.0.1:{port}/hoidap"
+    assert registered["secret_token"] == "mat-khau_1"
+    assert forged.status_code == 403 and genuine.status_code == 200
+    assert "Lê Hoài Trung" in reply["text"] and len(telegram.sent()) == 1
+    assert process.returncode == 0
