@@ -124,7 +124,6 @@ def build_application(
         engine=engine,
         settings=settings,
         metrics=metrics or Metrics(),
-        health=health,
         limiter=QuestionLimiter(settings.questions_per_window, settings.question_window_seconds),
         allowlist=Allowlist(settings.allowed_user_ids, settings.allowed_chat_ids),
         examples=settings.examples or example_questions(engine),

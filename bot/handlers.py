@@ -32,7 +32,7 @@ from bot.formatting import (
     to_html,
     welcome_lines,
 )
-from bot.health import Health, Metrics
+from bot.health import Metrics
 from bot.limits import Allowlist, QuestionLimiter
 from retrieval import Answer, Engine
 
@@ -55,7 +55,6 @@ class Services:
     engine: Engine
     settings: Settings
     metrics: Metrics
-    health: Health
     limiter: QuestionLimiter
     allowlist: Allowlist
     examples: list[str]
