@@ -29,7 +29,7 @@ import numpy as np
 
 from retrieval.bm25 import BM25
 from retrieval.documents import Document, ParsedDocument, corpus_files, load_corpus
-from retrieval.tokenizer import segment
+from retrieval.tokenizer import index_terms
 
 FORMAT_VERSION = 1
 # Bump whenever the terms produced for a text change (normaliser, segmenter, filtering):
@@ -136,7 +136,7 @@ def build_index(
             if seen is None:
                 first_seen[sentence.text] = i
                 term_ids.extend(
-                    vocab.setdefault(term, len(vocab)) for term in segment(sentence.text)
+                    vocab.setdefault(term, len(vocab)) for term in index_terms(sentence.text)
                 )
             else:
                 term_ids.extend(term_ids[term_ptr[seen] : term_ptr[seen + 1]])

@@ -22,7 +22,7 @@ from retrieval.index import (
     open_index,
     save_index,
 )
-from retrieval.tokenizer import segment
+from retrieval.tokenizer import index_terms
 
 HEADLINE = "Giá xăng giảm mạnh từ chiều nay."
 DOCS = {
@@ -85,7 +85,7 @@ def test_sentences_in_corpus_order(built: Index) -> None:
     assert built.sentence_start[1] == len(HEADLINE) + 1
     assert built.sentence_end[1] == len(HEADLINE) + 1 + len(DOCS["xang"][1])
     for i, text in enumerate(expected):
-        terms = [built.vocab[t] for t in segment(text)]
+        terms = [built.vocab[t] for t in index_terms(text)]
         assert built.sentence_terms(i).tolist() == terms
 
 
@@ -100,12 +100,12 @@ def test_passages_are_windows_restarting_at_each_document(built: Index) -> None:
 def test_bm25_over_passages_matches_rank_bm25(built: Index) -> None:
     ptr = built.passage_sentence_ptr
     corpus = [
-        [t for i in range(ptr[p], ptr[p + 1]) for t in segment(built.sentence_text(i))]
+        [t for i in range(ptr[p], ptr[p + 1]) for t in index_terms(built.sentence_text(i))]
         for p in range(built.n_passages)
     ]
     reference = BM25Okapi(corpus)
     for question in ("giá xăng RON 95", "mưa ở Hà Nội", "Việt Nam thắng Thái Lan"):
-        query = segment(question)
+        query = index_terms(question)
         ids = [built.vocab.get(t, -1) for t in query]
         np.testing.assert_allclose(built.bm25.scores(ids), reference.get_scores(query), atol=1e-9)
 
@@ -115,11 +115,11 @@ def test_each_distinct_sentence_is_segmented_once(
 ) -> None:
     calls: list[str] = []
 
-    def counting_segment(text: str) -> list[str]:
+    def counting_index_terms(text: str) -> list[str]:
         calls.append(text)
-        return segment(text)
+        return index_terms(text)
 
-    monkeypatch.setattr(index_module, "segment", counting_segment)
+    monkeypatch.setattr(index_module, "index_terms", counting_index_terms)
     index = build_index(parsed_documents(tmp_path), "fp")
     distinct = {s for sentences in DOCS.values() for s in sentences}
     assert sorted(calls) == sorted(distinct)
@@ -148,7 +148,7 @@ def test_save_load_round_trip(built: Index, tmp_path: Path) -> None:
         np.testing.assert_array_equal(getattr(loaded, name), getattr(built, name))
     for i in range(built.n_sentences):
         np.testing.assert_array_equal(loaded.sentence_terms(i), built.sentence_terms(i))
-    query = [built.vocab[t] for t in segment("giá xăng RON 95") if t in built.vocab]
+    query = [built.vocab[t] for t in index_terms("giá xăng RON 95") if t in built.vocab]
     assert len(query) >= 2
     np.testing.assert_array_equal(loaded.bm25.scores(query), built.bm25.scores(query))
     assert loaded.bm25.top_k(query, 2)[0].tolist() == built.bm25.top_k(query, 2)[0].tolist()
@@ -300,7 +300,7 @@ class Notices(list[str]):
 
 
 def best_doc(index: Index, question: str) -> str | None:
-    ids = [index.vocab[t] for t in segment(question) if t in index.vocab]
+    ids = [index.vocab[t] for t in index_terms(question) if t in index.vocab]
     passages, _ = index.bm25.top_k(ids, 1)
     if not len(passages):
         return None
