@@ -14,8 +14,9 @@ def test_ruff_finds_nothing() -> None:
     ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
     if ruff is None:
         pytest.skip("ruff is not installed (pip install -e '.[test]' installs it)")
+    folders = [f for f in ("retrieval", "bot", "tests", "bench") if (ROOT / f).is_dir()]
     result = subprocess.run(
-        [ruff, "check", "--no-cache", "retrieval", "bot", "tests", "bench"],
+        [ruff, "check", "--no-cache", *folders],
         cwd=ROOT,
         capture_output=True,
         text=True,
