@@ -80,8 +80,23 @@ class TelegramRequest(HTTPXRequest):
         raise AssertionError("unreachable")
 
 
-def example_questions(engine: Engine, count: int = 3) -> list[str]:
-    """Questions made from document titles, kept only if the engine answers them."""
+# Titles make stiff questions; for the bundled corpus we know better ones.
+SEED_EXAMPLES = [
+    "Ai chủ trì cuộc họp về triển khai công tác phục vụ Đại hội XIV tại Bộ Ngoại giao?",
+    "Kết luận số 57 của Bộ Chính trị về thông tin đối ngoại ra ngày nào?",
+    "Hội nghị đối ngoại toàn quốc năm 2021 diễn ra ở đâu?",
+]
+
+
+def example_questions(
+    engine: Engine, configured: list[str], bundled_seeds: bool, count: int = 3
+) -> list[str]:
+    """The configured examples; else, for the bundled seeds, SEED_EXAMPLES; else questions
+    made from document titles, kept only if the engine answers them."""
+    if configured:
+        return configured
+    if bundled_seeds:
+        return SEED_EXAMPLES
     examples = []
     for document in engine.documents:
         title = document.title.strip().rstrip(".")
@@ -126,7 +141,7 @@ def build_application(
         metrics=metrics or Metrics(),
         limiter=QuestionLimiter(settings.questions_per_window, settings.question_window_seconds),
         allowlist=Allowlist(settings.allowed_user_ids, settings.allowed_chat_ids),
-        examples=settings.examples or example_questions(engine),
+        examples=example_questions(engine, settings.examples, settings.corpus is None),
     )
 
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE

@@ -40,12 +40,17 @@ def _reply(engine: Engine, line: str, last: Answer | None) -> tuple[list[Line], 
     return answer_lines(answer), answer
 
 
-def chat(engine: Engine, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+def chat(
+    engine: Engine,
+    bundled_seeds: bool,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+) -> int:
     """Answer the questions typed on `stdin` until /thoat or end of input."""
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     interactive = stdin.isatty()
-    print(to_text(welcome_lines(example_questions(engine))), file=stdout)
+    print(to_text(welcome_lines(example_questions(engine, [], bundled_seeds))), file=stdout)
     print(to_text(help_lines(in_telegram=False)), file=stdout)
     last: Answer | None = None
     while True:

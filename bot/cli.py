@@ -23,7 +23,7 @@ def _cmd_bot(args: argparse.Namespace) -> int:
 
 
 def _cmd_chat(args: argparse.Namespace) -> int:
-    return chat(Engine.open(args.corpus, args.index))
+    return chat(Engine.open(args.corpus, args.index), bundled_seeds=args.corpus is None)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ part alone.
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -229,6 +230,11 @@ def run(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
     except (CorpusError, IndexUnreadable) as error:
         print(f"hoidap: error: {error}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader (`| head`) has what it wanted; stop quietly, as Unix tools do, and keep
+        # Python from complaining again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except OSError as error:
         where = f" {error.filename}" if error.filename else ""
         print(f"hoidap: error:{where} {error.strerror or error}", file=sys.stderr)
