@@ -15,17 +15,19 @@ class BM25:
     """Okapi BM25 over `n_docs` documents and a vocabulary of `n_terms` term ids.
 
     Postings of term t are `post_docs[term_ptr[t]:term_ptr[t+1]]` (ascending, unique doc ids)
-    with term frequencies `post_tf[...]`. `idf` already holds rank_bm25's epsilon floor and
-    `doc_norm` is k1 * (1 - b + b * dl / avgdl), so a query only needs k1.
+    with `post_weight[...]`, the term's whole BM25 contribution to each document:
+    idf * tf * (k1 + 1) / (tf + doc_norm), where `idf` already holds rank_bm25's epsilon floor
+    and `doc_norm` is k1 * (1 - b + b * dl / avgdl). A query term then costs one addition per
+    posting; the weights are float64, computed in rank_bm25's order, so scores stay identical.
     """
 
-    ARRAY_NAMES = ("term_ptr", "post_docs", "post_tf", "idf", "doc_norm")
+    ARRAY_NAMES = ("term_ptr", "post_docs", "post_weight", "idf", "doc_norm")
 
     def __init__(
         self,
         term_ptr: np.ndarray,
         post_docs: np.ndarray,
-        post_tf: np.ndarray,
+        post_weight: np.ndarray,
         idf: np.ndarray,
         doc_norm: np.ndarray,
         k1: float = 1.5,
@@ -34,7 +36,7 @@ class BM25:
     ) -> None:
         self.term_ptr = term_ptr
         self.post_docs = post_docs
-        self.post_tf = post_tf
+        self.post_weight = post_weight
         self.idf = idf
         self.doc_norm = doc_norm
         self.k1 = k1
@@ -88,8 +90,6 @@ class BM25:
         post_terms = pair_keys // stride
         post_docs = (pair_keys % stride).astype(np.int32)
         del pair_keys
-        tf_dtype = np.uint16 if len(tf) == 0 or tf.max() <= np.iinfo(np.uint16).max else np.int32
-        post_tf = tf.astype(tf_dtype)
 
         df = np.bincount(post_terms, minlength=n_terms)
         term_ptr = np.zeros(n_terms + 1, dtype=np.int64)
@@ -109,7 +109,11 @@ class BM25:
         # All-empty corpora have avgdl 0; no postings exist then, so any finite norm will do.
         avgdl = total / n_docs if n_docs and total else 1.0
         doc_norm = k1 * (1 - b + b * doc_len / avgdl)
-        return cls(term_ptr, post_docs, post_tf, idf, doc_norm, k1, b, epsilon)
+        post_weight = tf.astype(np.float64)
+        del tf
+        post_weight = post_weight * (k1 + 1) / (post_weight + doc_norm[post_docs])
+        post_weight *= idf[post_terms]
+        return cls(term_ptr, post_docs, post_weight, idf, doc_norm, k1, b, epsilon)
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {name: getattr(self, name) for name in self.ARRAY_NAMES}
@@ -127,33 +131,32 @@ class BM25:
         missing = [name for name in cls.ARRAY_NAMES if name not in arrays]
         if missing:
             raise ValueError(f"missing arrays: {', '.join(missing)}")
-        term_ptr, post_docs, post_tf, idf, doc_norm = (arrays[name] for name in cls.ARRAY_NAMES)
-        if any(a.ndim != 1 for a in (term_ptr, post_docs, post_tf, idf, doc_norm)):
+        term_ptr, post_docs, post_weight, idf, doc_norm = (arrays[name] for name in cls.ARRAY_NAMES)
+        if any(a.ndim != 1 for a in (term_ptr, post_docs, post_weight, idf, doc_norm)):
             raise ValueError("BM25 arrays must be one-dimensional")
         if len(term_ptr) != len(idf) + 1 or term_ptr[0] != 0:
             raise ValueError("term_ptr does not match the vocabulary size")
-        if term_ptr[-1] != len(post_docs) or len(post_docs) != len(post_tf):
+        if term_ptr[-1] != len(post_docs) or len(post_docs) != len(post_weight):
             raise ValueError("postings lengths disagree with term_ptr")
-        return cls(term_ptr, post_docs, post_tf, idf, doc_norm, k1, b, epsilon)
+        return cls(term_ptr, post_docs, post_weight, idf, doc_norm, k1, b, epsilon)
 
-    def _accumulate(self, term_ids: Sequence[int], matched: np.ndarray | None) -> np.ndarray:
+    def _accumulate(self, term_ids: Sequence[int]) -> tuple[np.ndarray, list[int]]:
+        """Dense scores and the in-vocabulary query terms that have postings."""
         scores = np.zeros(self.n_docs, dtype=np.float64)
-        k1 = self.k1
+        used = []
         for term in term_ids:
             # Ids outside the vocabulary stand for unknown words, which score 0.
             if not 0 <= term < self.n_terms:
                 continue
             lo, hi = self.term_ptr[term], self.term_ptr[term + 1]
-            docs = self.post_docs[lo:hi]
-            tf = self.post_tf[lo:hi].astype(np.float64)
-            scores[docs] += self.idf[term] * (tf * (k1 + 1) / (tf + self.doc_norm[docs]))
-            if matched is not None:
-                matched[docs] = True
-        return scores
+            if hi > lo:
+                scores[self.post_docs[lo:hi]] += self.post_weight[lo:hi]
+                used.append(term)
+        return scores, used
 
     def scores(self, term_ids: Sequence[int]) -> np.ndarray:
         """Dense scores of every document; a repeated query term counts once per occurrence."""
-        return self._accumulate(term_ids, None)
+        return self._accumulate(term_ids)[0]
 
     def top_k(self, term_ids: Sequence[int], k: int) -> tuple[np.ndarray, np.ndarray]:
         """Up to k (doc indices, scores), best first, ties broken by lower index.
@@ -163,9 +166,16 @@ class BM25:
         document every idf is), and a document that matches still beats one that does not.
         Scores can therefore be 0 or negative here.
         """
-        matched = np.zeros(self.n_docs, dtype=bool)
-        scores = self._accumulate(term_ids, matched)
-        candidates = np.flatnonzero(matched)
+        scores, used = self._accumulate(term_ids)
+        if all(self.idf[term] > 0 for term in used):
+            # Every posting then adds a positive weight: the matching documents are exactly
+            # those scoring above 0, and one pass over the scores finds them.
+            candidates = np.flatnonzero(scores > 0)
+        else:
+            matched = np.zeros(self.n_docs, dtype=bool)
+            for term in used:
+                matched[self.post_docs[self.term_ptr[term] : self.term_ptr[term + 1]]] = True
+            candidates = np.flatnonzero(matched)
         if k <= 0 or len(candidates) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         cand_scores = scores[candidates]

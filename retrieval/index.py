@@ -15,12 +15,13 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import multiprocessing
 import os
 import secrets
 import shutil
 import sys
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,13 +29,19 @@ from typing import Any
 import numpy as np
 
 from retrieval.bm25 import BM25
-from retrieval.documents import Document, ParsedDocument, corpus_files, load_corpus
+from retrieval.documents import (
+    CorpusError,
+    Document,
+    ParsedDocument,
+    corpus_files,
+    read_document,
+)
 from retrieval.tokenizer import index_terms
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 # Bump whenever the terms produced for a text change (normaliser, segmenter, filtering):
 # old indexes then no longer match the fingerprint and are rebuilt.
-PIPELINE_VERSION = 1
+PIPELINE_VERSION = 2
 
 _CURRENT = "CURRENT"
 _META = "index.json"
@@ -42,6 +49,11 @@ _LOCK = "lock"
 _GENERATION_PREFIX = "gen-"
 # Progress at least every 5000 sentences, but no more than about 20 lines per build.
 _PROGRESS_MIN_STEP = 5000
+# Jobs handed to a worker at a time: large enough that pickling and scheduling stay small
+# next to reading and pyvi, small enough to balance two cores. A build with fewer than two
+# jobs runs in this process, where starting a pool would cost more than it saves.
+_READ_CHUNK = 32
+_SEGMENT_CHUNK = 256
 
 # name -> dtype of every array stored next to index.json (BM25's under a "bm25_" prefix).
 _ARRAYS = {
@@ -84,6 +96,10 @@ class Index:
     sentence_term_ids: np.ndarray
     passage_sentence_ptr: np.ndarray
     bm25: BM25
+    # (size, mtime_ns) of each document's file when it was read, None when not known;
+    # update_index reuses the documents whose file still matches.
+    document_stamps: list[tuple[int, int] | None]
+    pipeline_version: int
 
     @property
     def n_sentences(self) -> int:
@@ -104,85 +120,397 @@ class Index:
         return int(self.sentence_doc[self.passage_sentence_ptr[p]])
 
 
+@dataclass(frozen=True)
+class _Read:
+    """A document as read from its file, compact to send between processes: sentence texts
+    as UTF-8 (the form they are stored and deduplicated in) and the file's (size, mtime_ns)
+    taken before reading, None when unknown."""
+
+    document: Document
+    stamp: tuple[int, int] | None
+    starts: list[int]
+    ends: list[int]
+    texts: list[bytes]
+
+
+def _compact(parsed: ParsedDocument, stamp: tuple[int, int] | None) -> _Read:
+    sentences = parsed.sentences
+    return _Read(
+        parsed.document,
+        stamp,
+        [s.start for s in sentences],
+        [s.end for s in sentences],
+        [s.text.encode("utf-8") for s in sentences],
+    )
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _read_files(job: tuple[Path, list[Path]]) -> list[_Read | None]:
+    root, paths = job
+    reads: list[_Read | None] = []
+    for path in paths:
+        # Stamped before reading: a file changed meanwhile then mismatches next time.
+        stamp = _stamp(path)
+        parsed = read_document(path, root)
+        reads.append(None if parsed is None else _compact(parsed, stamp))
+    return reads
+
+
+def _segment_texts(texts: list[bytes]) -> list[str]:
+    # One string per sentence pickles far faster than lists of terms; terms come from
+    # whitespace-split tokens, so they hold no whitespace and split() recovers them.
+    return [" ".join(index_terms(text.decode("utf-8"))) for text in texts]
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for lo in range(0, len(items), size):
+        yield items[lo : lo + size]
+
+
+def _default_workers() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+@contextlib.contextmanager
+def _pool(workers: int, jobs: int) -> Iterator[Any]:
+    """A fork pool when there are workers to spare and enough jobs to repay starting it,
+    else None (work in this process). Fork shares the loaded pyvi model with the workers."""
+    if workers <= 1 or jobs < 2:
+        yield None
+        return
+    with multiprocessing.get_context("fork").Pool(min(workers, jobs)) as pool:
+        yield pool
+
+
+def _mapped(pool: Any, function: Callable[[Any], Any], jobs: list[Any]) -> Iterator[Any]:
+    # imap keeps job order, so the index is the same whatever the number of workers.
+    return pool.imap(function, jobs) if pool is not None else map(function, jobs)
+
+
+@dataclass(eq=False)
+class _Rows:
+    """Sentences of consecutive documents as flat arrays: document d holds sentences
+    doc_ptr[d] .. doc_ptr[d + 1] - 1; texts and term ids are CSR over sentences."""
+
+    documents: list[Document]
+    stamps: list[tuple[int, int] | None]
+    doc_ptr: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    text_ptr: np.ndarray
+    text_blob: np.ndarray
+    term_ptr: np.ndarray
+    term_ids: np.ndarray
+
+
+def _gather_csr(
+    ptr: np.ndarray, ids: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The CSR of `rows` of (ptr, ids), in that order; in blocks to bound the index arrays."""
+    lengths = np.diff(ptr)[rows]
+    out_ptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=out_ptr[1:])
+    out = np.empty(int(out_ptr[-1]), dtype=ids.dtype)
+    block = 1 << 20
+    for lo in range(0, len(rows), block):
+        hi = min(lo + block, len(rows))
+        positions = np.repeat(ptr[rows[lo:hi]] - out_ptr[lo:hi], lengths[lo:hi])
+        positions += np.arange(out_ptr[lo], out_ptr[hi], dtype=np.int64)
+        out[out_ptr[lo] : out_ptr[hi]] = ids[positions]
+    return out_ptr, out
+
+
+def _segment_rows(
+    reads: Iterable[_Read],
+    vocab: dict[str, int],
+    pool: Any,
+    progress: Callable[[str], None] | None,
+) -> _Rows:
+    """Rows of freshly read documents; new terms are added to `vocab`. pyvi runs once per
+    distinct sentence text: news pages repeat headlines, bylines and captions."""
+    documents: list[Document] = []
+    stamps: list[tuple[int, int] | None] = []
+    doc_ptr = array("q", [0])
+    starts, ends = array("q"), array("q")
+    text_lengths = array("q")
+    text_blob = bytearray()
+    distinct: dict[bytes, int] = {}
+    sentence_distinct = array("q")
+    for read in reads:
+        documents.append(read.document)
+        stamps.append(read.stamp)
+        starts.extend(read.starts)
+        ends.extend(read.ends)
+        doc_ptr.append(doc_ptr[-1] + len(read.texts))
+        text_lengths.extend(map(len, read.texts))
+        text_blob += b"".join(read.texts)
+        sentence_distinct.extend([distinct.setdefault(t, len(distinct)) for t in read.texts])
+
+    texts = list(distinct)
+    del distinct
+    step = max(_PROGRESS_MIN_STEP, len(texts) // 20)
+    distinct_ptr = array("q", [0])
+    distinct_ids = array("i")
+    for joined in (
+        terms
+        for chunk in _mapped(pool, _segment_texts, list(_chunks(texts, _SEGMENT_CHUNK)))
+        for terms in chunk
+    ):
+        distinct_ids.extend([vocab.setdefault(t, len(vocab)) for t in joined.split()])
+        distinct_ptr.append(len(distinct_ids))
+        done = len(distinct_ptr) - 1
+        if progress is not None and done % step == 0:
+            progress(f"indexing: {done}/{len(texts)} distinct sentences segmented")
+
+    text_ptr = np.zeros(len(text_lengths) + 1, dtype=np.int64)
+    np.cumsum(np.frombuffer(text_lengths, dtype=np.int64), out=text_ptr[1:])
+    term_ptr, term_ids = _gather_csr(
+        np.frombuffer(distinct_ptr, dtype=np.int64),
+        np.frombuffer(distinct_ids, dtype=np.int32),
+        np.frombuffer(sentence_distinct, dtype=np.int64),
+    )
+    return _Rows(
+        documents=documents,
+        stamps=stamps,
+        doc_ptr=np.frombuffer(doc_ptr, dtype=np.int64),
+        start=np.frombuffer(starts, dtype=np.int64),
+        end=np.frombuffer(ends, dtype=np.int64),
+        text_ptr=text_ptr,
+        text_blob=np.frombuffer(text_blob, dtype=np.uint8),
+        term_ptr=term_ptr,
+        term_ids=term_ids,
+    )
+
+
+def _index_rows(index: Index) -> _Rows:
+    """A stored index as rows, without copying its arrays."""
+    counts = np.bincount(index.sentence_doc, minlength=len(index.documents))
+    doc_ptr = np.zeros(len(index.documents) + 1, dtype=np.int64)
+    np.cumsum(counts, out=doc_ptr[1:])
+    return _Rows(
+        documents=index.documents,
+        stamps=index.document_stamps,
+        doc_ptr=doc_ptr,
+        start=index.sentence_start,
+        end=index.sentence_end,
+        text_ptr=index.sentence_text_ptr,
+        text_blob=index.sentence_text_blob,
+        term_ptr=index.sentence_term_ptr,
+        term_ids=index.sentence_term_ids,
+    )
+
+
+def _join_runs(runs: list[tuple[_Rows, int, int]]) -> _Rows:
+    """Documents first .. last - 1 of each (rows, first, last), one run after another."""
+    documents: list[Document] = []
+    stamps: list[tuple[int, int] | None] = []
+    parts: dict[str, list[np.ndarray]] = {
+        name: [np.zeros(1, dtype=np.int64)] for name in ("doc_ptr", "text_ptr", "term_ptr")
+    }
+    for name in ("start", "end", "text_blob", "term_ids"):
+        parts[name] = []
+    sentences = text_bytes = terms = 0
+    for rows, first, last in runs:
+        documents += rows.documents[first:last]
+        stamps += rows.stamps[first:last]
+        lo, hi = int(rows.doc_ptr[first]), int(rows.doc_ptr[last])
+        text_lo, text_hi = int(rows.text_ptr[lo]), int(rows.text_ptr[hi])
+        term_lo, term_hi = int(rows.term_ptr[lo]), int(rows.term_ptr[hi])
+        parts["doc_ptr"].append(rows.doc_ptr[first + 1 : last + 1] - lo + sentences)
+        parts["text_ptr"].append(rows.text_ptr[lo + 1 : hi + 1] - text_lo + text_bytes)
+        parts["term_ptr"].append(rows.term_ptr[lo + 1 : hi + 1] - term_lo + terms)
+        parts["start"].append(rows.start[lo:hi])
+        parts["end"].append(rows.end[lo:hi])
+        parts["text_blob"].append(rows.text_blob[text_lo:text_hi])
+        parts["term_ids"].append(rows.term_ids[term_lo:term_hi])
+        sentences += hi - lo
+        text_bytes += text_hi - text_lo
+        terms += term_hi - term_lo
+    dtypes = {"start": np.int64, "end": np.int64, "text_blob": np.uint8, "term_ids": np.int32}
+    joined = {
+        name: np.concatenate(arrays) if arrays else np.zeros(0, dtype=dtypes[name])
+        for name, arrays in parts.items()
+    }
+    return _Rows(documents=documents, stamps=stamps, **joined)
+
+
+def _first_occurrence_vocab(rows: _Rows, terms: list[str]) -> dict[str, int]:
+    """Renumber `rows.term_ids` (ids into `terms`) in order of first occurrence, dropping
+    terms that no longer occur: the vocabulary a full build of the same rows assigns."""
+    used, first = np.unique(rows.term_ids, return_index=True)
+    order = used[np.argsort(first)]
+    renumber = np.zeros(len(terms), dtype=np.int32)
+    renumber[order] = np.arange(len(order), dtype=np.int32)
+    rows.term_ids = renumber[rows.term_ids]
+    return {terms[i]: new for new, i in enumerate(order.tolist())}
+
+
+def _passage_ptr(doc_ptr: np.ndarray, passage_sentences: int) -> np.ndarray:
+    """Windows of `passage_sentences` sentences restarting at each document."""
+    counts = np.diff(doc_ptr)
+    per_doc = -(-counts // passage_sentences)
+    n_passages = int(per_doc.sum())
+    first_of_doc = np.zeros(len(per_doc), dtype=np.int64)
+    np.cumsum(per_doc[:-1], out=first_of_doc[1:])
+    within = np.arange(n_passages, dtype=np.int64) - np.repeat(first_of_doc, per_doc)
+    ptr = np.empty(n_passages + 1, dtype=np.int64)
+    ptr[:-1] = np.repeat(doc_ptr[:-1], per_doc) + within * passage_sentences
+    ptr[-1] = doc_ptr[-1]
+    return ptr
+
+
+def _index_of_rows(
+    rows: _Rows,
+    vocab: dict[str, int],
+    fingerprint: str,
+    passage_sentences: int,
+    progress: Callable[[str], None] | None,
+) -> Index:
+    passage_ptr = _passage_ptr(rows.doc_ptr, passage_sentences)
+    # A passage's terms are its sentences' terms back to back, and passages are contiguous
+    # runs of sentences, so the sentence term array already is the passage CSR.
+    bm25 = BM25.build(rows.term_ptr[passage_ptr], rows.term_ids, len(vocab))
+    n_sentences = len(rows.start)
+    if progress is not None:
+        progress(
+            f"indexed {len(rows.documents)} documents: {n_sentences} sentences, "
+            f"{len(passage_ptr) - 1} passages, {len(vocab)} terms"
+        )
+    return Index(
+        documents=rows.documents,
+        vocab=vocab,
+        fingerprint=fingerprint,
+        passage_sentences=passage_sentences,
+        sentence_doc=np.repeat(
+            np.arange(len(rows.documents), dtype=np.int32), np.diff(rows.doc_ptr)
+        ),
+        sentence_start=rows.start,
+        sentence_end=rows.end,
+        sentence_text_ptr=rows.text_ptr,
+        sentence_text_blob=rows.text_blob,
+        sentence_term_ptr=rows.term_ptr,
+        sentence_term_ids=rows.term_ids,
+        passage_sentence_ptr=passage_ptr,
+        bm25=bm25,
+        document_stamps=rows.stamps,
+        pipeline_version=PIPELINE_VERSION,
+    )
+
+
 def build_index(
     documents: list[ParsedDocument],
     fingerprint: str,
     passage_sentences: int = 3,
     progress: Callable[[str], None] | None = None,
+    workers: int | None = None,
 ) -> Index:
-    """Segment, assign term ids, cut passages and build BM25 over them."""
+    """Segment, assign term ids, cut passages and build BM25 over them. Distinct sentences
+    are segmented by `workers` processes (default: one per available core); the result is
+    the same for any number of workers."""
     if passage_sentences < 1:
         raise ValueError("passage_sentences must be at least 1")
-    total = sum(len(parsed.sentences) for parsed in documents)
-    progress_step = max(_PROGRESS_MIN_STEP, total // 20)
+    reads = [_compact(parsed, None) for parsed in documents]
+    jobs = sum(len(read.texts) for read in reads) // _SEGMENT_CHUNK
     vocab: dict[str, int] = {}
-    # News pages repeat headlines, bylines and captions; pyvi runs once per distinct text
-    # and repeats copy the term ids of the first occurrence.
-    first_seen: dict[str, int] = {}
-    sentence_doc = array("i")
-    sentence_start = array("q")
-    sentence_end = array("q")
-    text_ptr = array("q", [0])
-    text_blob = bytearray()
-    term_ptr = array("q", [0])
-    term_ids = array("i")
-    passage_ptr = array("q", [0])
+    with _pool(workers or _default_workers(), jobs) as pool:
+        rows = _segment_rows(reads, vocab, pool, progress)
+    return _index_of_rows(rows, vocab, fingerprint, passage_sentences, progress)
 
-    for doc_index, parsed in enumerate(documents):
-        first_of_doc = len(sentence_doc)
-        for sentence in parsed.sentences:
-            i = len(sentence_doc)
-            seen = first_seen.get(sentence.text)
-            if seen is None:
-                first_seen[sentence.text] = i
-                term_ids.extend(
-                    vocab.setdefault(term, len(vocab)) for term in index_terms(sentence.text)
-                )
-            else:
-                term_ids.extend(term_ids[term_ptr[seen] : term_ptr[seen + 1]])
-            term_ptr.append(len(term_ids))
-            text_blob += sentence.text.encode("utf-8")
-            text_ptr.append(len(text_blob))
-            sentence_doc.append(doc_index)
-            sentence_start.append(sentence.start)
-            sentence_end.append(sentence.end)
-            if progress is not None and (i + 1) % progress_step == 0:
-                progress(f"indexing: {i + 1}/{total} sentences segmented")
-        end_of_doc = len(sentence_doc)
-        passage_ptr.extend(range(first_of_doc + passage_sentences, end_of_doc, passage_sentences))
-        if end_of_doc > first_of_doc:
-            passage_ptr.append(end_of_doc)
 
-    arrays = {
-        "sentence_doc": sentence_doc,
-        "sentence_start": sentence_start,
-        "sentence_end": sentence_end,
-        "sentence_text_ptr": text_ptr,
-        "sentence_text_blob": text_blob,
-        "sentence_term_ptr": term_ptr,
-        "sentence_term_ids": term_ids,
-        "passage_sentence_ptr": passage_ptr,
-    }
-    np_arrays = {name: np.frombuffer(arrays[name], dtype=dtype) for name, dtype in _ARRAYS.items()}
-    passage_ptr_np = np_arrays["passage_sentence_ptr"]
-    # A passage's terms are its sentences' terms back to back, and passages are contiguous
-    # runs of sentences, so the sentence term array already is the passage CSR.
-    bm25 = BM25.build(
-        np_arrays["sentence_term_ptr"][passage_ptr_np], np_arrays["sentence_term_ids"], len(vocab)
-    )
-    if progress is not None:
-        progress(
-            f"indexed {len(documents)} documents: {total} sentences "
-            f"({len(first_seen)} distinct), {len(passage_ptr) - 1} passages, {len(vocab)} terms"
-        )
-    return Index(
-        documents=[parsed.document for parsed in documents],
-        vocab=vocab,
-        fingerprint=fingerprint,
-        passage_sentences=passage_sentences,
-        bm25=bm25,
-        **np_arrays,
-    )
+def _read_corpus(
+    root: Path, files: list[Path], pool: Any, progress: Callable[[str], None] | None
+) -> Iterator[_Read]:
+    step = max(_PROGRESS_MIN_STEP // 10, len(files) // 20)
+    done = 0
+    for chunk in _mapped(pool, _read_files, [(root, c) for c in _chunks(files, _READ_CHUNK)]):
+        for read in chunk:
+            done += 1
+            if progress is not None and done % step == 0:
+                progress(f"indexing: {done}/{len(files)} documents read")
+            if read is not None:
+                yield read
+
+
+def update_index(
+    corpus: Path,
+    files: list[Path],
+    fingerprint: str,
+    previous: Index | None = None,
+    passage_sentences: int = 3,
+    progress: Callable[[str], None] | None = None,
+    workers: int | None = None,
+) -> Index:
+    """The index of `files` under the folder `corpus`. Documents of `previous` whose file
+    still has the same path, size and mtime are reused as they are (sentences, term ids);
+    only new and changed files are read and segmented, by `workers` processes. The result
+    equals a full build of the same files. Raises CorpusError when no file is readable."""
+    if passage_sentences < 1:
+        raise ValueError("passage_sentences must be at least 1")
+    old: _Rows | None = None
+    known: dict[Path, tuple[int, tuple[int, int]]] = {}
+    vocab: dict[str, int] = {}
+    if (
+        previous is not None
+        and previous.pipeline_version == PIPELINE_VERSION
+        and previous.passage_sentences == passage_sentences
+    ):
+        old = _index_rows(previous)
+        # Fresh documents extend the old ids; the renumbering below makes them a full build's.
+        vocab = dict(previous.vocab)
+        known = {
+            d.path: (i, stamp)
+            for i, (d, stamp) in enumerate(zip(previous.documents, old.stamps, strict=True))
+            if stamp is not None
+        }
+    plan: list[int | None] = []
+    to_read: list[Path] = []
+    for file in files:
+        entry = known.get(file.absolute())
+        if entry is not None and entry[1] == _stamp(file):
+            plan.append(entry[0])
+        else:
+            plan.append(None)
+            to_read.append(file)
+
+    workers = workers or _default_workers()
+    with _pool(workers, len(to_read) // _READ_CHUNK) as pool:
+        reads = list(_read_corpus(corpus, to_read, pool, progress))
+    jobs = sum(len(read.texts) for read in reads) // _SEGMENT_CHUNK
+    with _pool(workers, jobs) as pool:
+        fresh = _segment_rows(reads, vocab, pool, progress)
+    # Unreadable files are skipped, so fresh rows line up with the readable ones only.
+    readable = {read.document.path for read in reads}
+
+    runs: list[tuple[_Rows, int, int]] = []
+    next_fresh = 0
+    for file, reused in zip(files, plan, strict=True):
+        if reused is None:
+            if file.absolute() not in readable:
+                continue
+            source, position = fresh, next_fresh
+            next_fresh += 1
+        else:
+            assert old is not None
+            source, position = old, reused
+        if runs and runs[-1][0] is source and runs[-1][2] == position:
+            runs[-1] = (source, runs[-1][1], position + 1)
+        else:
+            runs.append((source, position, position + 1))
+    if not runs:
+        raise CorpusError(f"no readable documents in {corpus}")
+    if runs == [(fresh, 0, len(fresh.documents))] and old is None:
+        rows, final_vocab = fresh, vocab
+    else:
+        rows = _join_runs(runs)
+        final_vocab = _first_occurrence_vocab(rows, sorted(vocab, key=vocab.__getitem__))
+    return _index_of_rows(rows, final_vocab, fingerprint, passage_sentences, progress)
 
 
 def _all_arrays(index: Index) -> dict[str, np.ndarray]:
@@ -223,7 +551,7 @@ def save_index(index: Index, path: Path) -> None:
     bm25 = index.bm25
     meta = {
         "format_version": FORMAT_VERSION,
-        "pipeline_version": PIPELINE_VERSION,
+        "pipeline_version": index.pipeline_version,
         "fingerprint": index.fingerprint,
         "parameters": {
             "passage_sentences": index.passage_sentences,
@@ -232,8 +560,14 @@ def save_index(index: Index, path: Path) -> None:
             "epsilon": bm25.epsilon,
         },
         "documents": [
-            {"doc_id": d.doc_id, "title": d.title, "date": d.date, "path": str(d.path)}
-            for d in index.documents
+            {
+                "doc_id": d.doc_id,
+                "title": d.title,
+                "date": d.date,
+                "path": str(d.path),
+                "stamp": None if stamp is None else list(stamp),
+            }
+            for d, stamp in zip(index.documents, index.document_stamps, strict=True)
         ],
         # Ids are list positions: vocab[term] == position of term.
         "vocabulary": sorted(index.vocab, key=index.vocab.__getitem__),
@@ -311,6 +645,11 @@ def _load_generation(folder: Path) -> Index:
             )
             for d in meta["documents"]
         ]
+        stamps = [
+            None if d["stamp"] is None else (int(d["stamp"][0]), int(d["stamp"][1]))
+            for d in meta["documents"]
+        ]
+        pipeline_version = int(meta["pipeline_version"])
         terms = [str(t) for t in meta["vocabulary"]]
         fingerprint = str(meta["fingerprint"])
         passage_sentences = int(parameters["passage_sentences"])
@@ -352,6 +691,8 @@ def _load_generation(folder: Path) -> Index:
         fingerprint=fingerprint,
         passage_sentences=passage_sentences,
         bm25=bm25,
+        document_stamps=stamps,
+        pipeline_version=pipeline_version,
         **arrays,
     )
 
@@ -407,25 +748,31 @@ def open_index(
     index_path: Path | None = None,
     notice: Callable[[str], None] = _print_notice,
     passage_sentences: int = 3,
+    workers: int | None = None,
 ) -> Index:
     """The index of the corpus folder `corpus`, loaded from `index_path` (default: the user
-    cache) when it is current, otherwise built, saved and loaded. Raises CorpusError for an
-    unusable corpus folder."""
+    cache) when it is current, otherwise updated (only new and changed files are read),
+    saved and loaded. Building uses `workers` processes (default: one per available core).
+    Raises CorpusError for an unusable corpus folder."""
     # Fingerprinting before reading means a file changed during the build leaves a stale
     # fingerprint behind, which triggers a rebuild next time rather than hiding the change.
-    fingerprint = corpus_fingerprint(corpus_files(corpus))
+    files = corpus_files(corpus)
+    fingerprint = corpus_fingerprint(files)
     path = index_path or default_index_path(corpus)
+    previous: Index | None = None
     try:
-        index = load_index(path)
+        previous = load_index(path)
     except IndexMissing:
         pass
     except IndexUnreadable as exc:
         reason = " ".join(str(exc).split())
         notice(f"index at {path} is unreadable ({reason}), rebuilding")
     else:
-        if index.fingerprint == fingerprint and index.passage_sentences == passage_sentences:
-            return index
+        if previous.fingerprint == fingerprint and previous.passage_sentences == passage_sentences:
+            return previous
         notice("corpus changed, rebuilding index")
-    built = build_index(load_corpus(corpus), fingerprint, passage_sentences, progress=notice)
+    built = update_index(
+        corpus, files, fingerprint, previous, passage_sentences, progress=notice, workers=workers
+    )
     save_index(built, path)
     return load_index(path)

@@ -151,7 +151,7 @@ def test_from_arrays_rejects_inconsistent_arrays() -> None:
     ptr, ids, vocab = to_csr([["a", "b"], ["b"]])
     arrays = BM25.build(ptr, ids, len(vocab)).arrays()
     with pytest.raises(ValueError):
-        BM25.from_arrays({**arrays, "post_tf": arrays["post_tf"][:-1]})
+        BM25.from_arrays({**arrays, "post_weight": arrays["post_weight"][:-1]})
     with pytest.raises(ValueError):
         BM25.from_arrays({k: v for k, v in arrays.items() if k != "idf"})
 
