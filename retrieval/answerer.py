@@ -1,16 +1,22 @@
-"""Extractive answering: pick the sentences of the best passages that hold the question's terms.
+"""Extractive answering: score the sentences of the best passages, quote the best ones.
 
-A sentence is scored by how much of the question's weight (BM25 idf of each distinct
-content term) it contains, plus a smaller share of its passage's BM25 score so that a
-sentence in the most relevant passage wins ties. A question whose best sentence covers too
-little of that weight is not answered: quoting a loosely related sentence as an answer
-would mislead more than saying nothing.
+Every sentence of the top passages gets a few features (how much of the question's
+weight it holds, how its passage and document rank, whether it offers the kind of answer
+the question word asks for, whether it merely echoes the question, what its neighbours
+hold) and is scored by a weighted sum. The weights were fitted on UIT-ViNewsQA dev by
+`bench/fit_answer_weights.py`; the question's weight is the BM25 idf of its terms.
+
+A question whose best sentence (with its context) covers too little of that weight is
+not answered: quoting
+a loosely related sentence as an answer would mislead more than saying nothing. The
+threshold comes from `bench/calibrate_abstention.py`.
 """
 
 import numpy as np
 
 from retrieval.index import Index
-from retrieval.query import content_terms
+from retrieval.query import Query, parse_query
+from retrieval.question_types import offers, question_kind
 from retrieval.results import Answer, Citation
 
 NOT_FOUND_HINT = (
@@ -19,69 +25,168 @@ NOT_FOUND_HINT = (
 )
 EMPTY_HINT = "Câu hỏi chưa có từ khóa nào để tìm. Hãy hỏi một câu đầy đủ hơn."
 
+FEATURES = (
+    "word_coverage",  # share of the question's word weight in the sentence
+    "pair_coverage",  # share of its syllable-pair weight: words in the question's order
+    "passage",  # the passage's BM25 score, min-max scaled over the candidates
+    "document",  # the best such score among the document's passages
+    "context_gain",  # coverage the previous sentence adds (the sentence leans on it)
+    "previous",  # coverage of the previous sentence alone
+    "next",  # coverage of the next sentence alone
+    "kind",  # holds the kind of answer the question word asks for
+    "echo",  # share of the sentence's own terms that are the question's
+    "length",  # log of the sentence's term count
+    "lead",  # first sentence of its document: a headline
+)
+WEIGHTS = np.array([1.0, 0.222, 0.126, 0.29, 0.751, 0.062, 0.119, 0.215, 0.305, 0.038, 0.039])
+# The sentence is quoted with its predecessor as context when that one holds this much
+# more of the question.
+CONTEXT_GAIN = 0.2
+
+
+def support(features: np.ndarray) -> float:
+    """How much of the question's word weight the best candidate holds together with the
+    sentence before it (quoted as its context); -1 without candidates."""
+    if not len(features):
+        return -1.0
+    return float((features[:, 0] + features[:, FEATURES.index("context_gain")]).max())
+
+
+def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """All integers of the half-open ranges [starts[i], ends[i]) back to back."""
+    counts = ends - starts
+    offsets = np.repeat(starts - np.cumsum(counts) + counts, counts)
+    return offsets + np.arange(int(counts.sum()))
+
 
 class Answerer:
     def __init__(
         self,
         index: Index,
-        passages: int = 10,
+        passages: int = 30,
         min_coverage: float = 0.5,
-        passage_weight: float = 0.3,
+        weights: np.ndarray = WEIGHTS,
     ) -> None:
         self.index = index
         self.passages = passages
         self.min_coverage = min_coverage
-        self.passage_weight = passage_weight
+        self.weights = weights
         # A term the corpus never uses weighs as much as its rarest term: a question about
         # something absent should not be answered by what little else it shares.
         self.unknown_weight = float(index.bm25.idf.max()) if len(index.vocab) else 1.0
 
-    def answer(self, question: str, max_sentences: int = 3) -> Answer:
-        vocab, idf = self.index.vocab, self.index.bm25.idf
-        weights = {
-            t: (float(idf[vocab[t]]) if t in vocab else self.unknown_weight)
-            for t in content_terms(question)
-        }
-        if not weights:
-            return Answer(question, answered=False, hint=EMPTY_HINT)
-        known = [vocab[t] for t in weights if t in vocab]
-        passages, passage_scores = self.index.bm25.top_k(known, self.passages)
-        if not len(passages):
-            return Answer(question, answered=False, hint=NOT_FOUND_HINT)
+    def _term_weights(self, query: Query) -> tuple[np.ndarray, np.ndarray]:
+        """Each group's weight as a share of all word groups' (resp. all pair groups')."""
+        idf = self.index.bm25.idf
+        weights = np.array(
+            [
+                max(float(idf[t]) for t in group) if group else self.unknown_weight
+                for group in query.groups
+            ]
+        )
+        # In a corpus of a few passages every idf can be zero or negative; every word of the
+        # question then weighs alike.
+        weights = np.maximum(weights, 1e-3)
+        pairs = np.array(query.pairs, dtype=bool)
+        words = np.where(pairs, 0.0, weights)
+        pair_weights = np.where(pairs, weights, 0.0)
+        return words / max(float(words.sum()), 1e-9), pair_weights / max(
+            float(pair_weights.sum()), 1e-9
+        )
 
-        total = sum(weights.values())
-        term_weight = {vocab[t]: w for t, w in weights.items() if t in vocab}
+    def _present(self, query: Query, sentences: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """present[i, g]: sentence `sentences[i]` holds a form of the question's word g;
+        echo[i]: the share of the sentence's terms that are the question's."""
+        present = np.zeros((len(sentences), len(query.groups)), dtype=bool)
+        pairs = [(t, g) for g, group in enumerate(query.groups) for t in group]
+        if not pairs or not len(sentences):
+            return present, np.zeros(len(sentences))
+        ids, groups = (np.array(column) for column in zip(*sorted(pairs), strict=True))
+        ptr = self.index.sentence_term_ptr
+        starts, ends = ptr[sentences], ptr[sentences + 1]
+        terms = self.index.sentence_term_ids[_ranges(starts, ends)]
+        owner = np.repeat(np.arange(len(sentences)), ends - starts)
+        at = np.minimum(np.searchsorted(ids, terms), len(ids) - 1)
+        hit = ids[at] == terms
+        present[owner[hit], groups[at[hit]]] = True
+        lengths = np.maximum(ends - starts, 1)
+        return present, np.bincount(owner[hit], minlength=len(sentences)) / lengths
+
+    def candidates(self, question: str) -> tuple[Query, np.ndarray, np.ndarray]:
+        """The question, the candidate sentences and their features (columns: FEATURES)."""
+        index = self.index
+        query = parse_query(index, question)
+        passages, passage_scores = index.bm25.top_k(query.term_ids, self.passages)
+        if not query.groups or not len(passages):
+            return query, np.zeros(0, dtype=np.int64), np.zeros((0, len(FEATURES)))
+        word_weights, pair_weights = self._term_weights(query)
+
+        ptr = index.passage_sentence_ptr
+        starts, ends = ptr[passages], ptr[passages + 1]
+        sentences = _ranges(starts, ends)
         # Min-max, because BM25 scores of tiny corpora can be zero or negative.
-        top, low = float(passage_scores[0]), float(passage_scores[-1])
-        spread = top - low
-        scored: list[tuple[float, float, int]] = []
-        for passage, passage_score in zip(passages, passage_scores, strict=True):
-            first, last = self.index.passage_sentence_ptr[passage : passage + 2]
-            for sentence in range(int(first), int(last)):
-                present = np.unique(self.index.sentence_terms(sentence))
-                coverage = sum(term_weight.get(int(t), 0.0) for t in present) / total
-                relative = (float(passage_score) - low) / spread if spread > 0 else 1.0
-                score = coverage + self.passage_weight * relative
-                scored.append((score, coverage, sentence))
-        scored.sort(key=lambda item: (-item[0], item[2]))
+        low, spread = float(passage_scores[-1]), float(passage_scores[0] - passage_scores[-1])
+        relative = (passage_scores - low) / spread if spread > 0 else np.ones(len(passages))
+        docs = index.sentence_doc[sentences]
+        # Passages come best first, so the first one seen of a document is its best.
+        doc_best: dict[int, float] = {}
+        for doc, value in zip(index.sentence_doc[starts].tolist(), relative.tolist(), strict=True):
+            doc_best.setdefault(doc, value)
 
-        best_coverage = max(coverage for _, coverage, _ in scored)
-        if best_coverage < self.min_coverage:
+        present, echo = self._present(query, sentences)
+        last = index.n_sentences - 1
+        previous, following = np.maximum(sentences - 1, 0), np.minimum(sentences + 1, last)
+        before = self._present(query, previous)[0] & (index.sentence_doc[previous] == docs)[:, None]
+        after = (
+            self._present(query, following)[0] & (index.sentence_doc[following] == docs)[:, None]
+        )
+        coverage = present @ word_weights
+        kind = question_kind(question)
+        first_of_doc = (sentences == 0) | (index.sentence_doc[previous] != docs)
+        features = np.column_stack(
+            [
+                coverage,
+                present @ pair_weights,
+                np.repeat(relative, ends - starts),
+                [doc_best[d] for d in docs.tolist()],
+                (present | before) @ word_weights - coverage,
+                before @ word_weights,
+                after @ word_weights,
+                [
+                    kind is not None and offers(kind, index.sentence_text(s), question)
+                    for s in sentences.tolist()
+                ],
+                echo,
+                np.log1p(
+                    index.sentence_term_ptr[sentences + 1] - index.sentence_term_ptr[sentences]
+                ),
+                first_of_doc,
+            ]
+        )
+        return query, sentences, features
+
+    def answer(self, question: str, max_sentences: int = 3) -> Answer:
+        query, sentences, features = self.candidates(question)
+        if not query.groups:
+            return Answer(question, answered=False, hint=EMPTY_HINT)
+        if support(features) < self.min_coverage:
             return Answer(question, answered=False, hint=NOT_FOUND_HINT)
-        floor = max(self.min_coverage, 0.6 * best_coverage)
+        scores = features @ self.weights
         citations: list[Citation] = []
         seen: set[str] = set()
-        for score, coverage, sentence in scored:
+        for i in np.lexsort((sentences, -scores)).tolist():
+            sentence = int(sentences[i])
             text = self.index.sentence_text(sentence)
-            if coverage < floor or text in seen:
+            if text in seen:
                 continue
             seen.add(text)
-            citations.append(self._cite(sentence, text, score))
+            leans = features[i, FEATURES.index("context_gain")] >= CONTEXT_GAIN
+            citations.append(self._cite(sentence, text, float(scores[i]), leans))
             if len(citations) == max_sentences:
                 break
         return Answer(question, answered=True, sentences=citations)
 
-    def _cite(self, sentence: int, text: str, score: float) -> Citation:
+    def _cite(self, sentence: int, text: str, score: float, leans: bool) -> Citation:
         index = self.index
         return Citation(
             sentence_id=sentence,
@@ -90,4 +195,5 @@ class Answerer:
             start=int(index.sentence_start[sentence]),
             end=int(index.sentence_end[sentence]),
             score=round(score, 6),
+            context=index.sentence_text(sentence - 1) if leans else None,
         )

@@ -1,7 +1,15 @@
-"""From a question as typed to the index terms that retrieve its answer."""
+"""From a question as typed to the index terms that retrieve its answer.
+
+A question becomes a list of term groups, one per content word: the ids of every indexed
+form of that word (its segmented term, the Arabic form of a Roman numeral, ...). A
+sentence holds the word when it holds any form of it.
+"""
+
+from dataclasses import dataclass
 
 from retrieval.index import Index
-from retrieval.tokenizer import segment
+from retrieval.normalize import fold, has_diacritics
+from retrieval.tokenizer import FOLDED, folded_phrases, folded_terms, segment
 
 # Question words say what kind of answer is wanted, but answers never contain them:
 # as query terms they only pull in other questions and headlines.
@@ -11,13 +19,76 @@ QUESTION_WORDS = frozenset(
     hả vậy nhỉ nhé ạ""".split()
 )
 
+# Typed without diacritics, one-syllable question words are ambiguous ("dau" is đâu and
+# đau, "may" is mấy and máy), so only the unambiguous ones are dropped there.
+_FOLDED_QUESTION_WORDS = frozenset(
+    fold(w).replace("_", " ") for w in QUESTION_WORDS if "_" in w or w in {"ai", "gì", "nào"}
+)
+_LONGEST_QUESTION_WORD = max(len(w.split()) for w in _FOLDED_QUESTION_WORDS)
+
+
+@dataclass(frozen=True)
+class Query:
+    """`groups[i]` are the vocabulary ids of the i-th content word's forms; an empty group
+    is a word the corpus never uses."""
+
+    text: str
+    words: tuple[str, ...]
+    groups: tuple[tuple[int, ...], ...]
+
+    @property
+    def pairs(self) -> list[bool]:
+        """Which groups are folded syllable pairs (word order) rather than words."""
+        return [w.startswith(FOLDED) and "_" in w for w in self.words]
+
+    @property
+    def term_ids(self) -> list[int]:
+        return [t for group in self.groups for t in group]
+
 
 def content_terms(text: str) -> list[str]:
-    """The segmented terms of `text` without question words."""
-    return [t for t in segment(text) if t not in QUESTION_WORDS]
+    """The segmented terms of `text` without question words, each once."""
+    return list(dict.fromkeys(t for t in segment(text) if t not in QUESTION_WORDS))
+
+
+def _without_question_words(syllables: list[str]) -> list[list[str]]:
+    """`syllables` split into the runs left when question words are taken out."""
+    runs: list[list[str]] = [[]]
+    i = 0
+    while i < len(syllables):
+        for n in range(_LONGEST_QUESTION_WORD, 0, -1):
+            if " ".join(syllables[i : i + n]) in _FOLDED_QUESTION_WORDS:
+                runs.append([])
+                i += n
+                break
+        else:
+            runs[-1].append(syllables[i])
+            i += 1
+    return [run for run in runs if run]
+
+
+def folded_content_terms(text: str) -> list[str]:
+    """The folded view of `text` without question words: syllables and syllable pairs."""
+    terms = [
+        term
+        for phrase in folded_phrases(text)
+        for run in _without_question_words(phrase)
+        for term in folded_terms(run)
+    ]
+    return list(dict.fromkeys(terms))
+
+
+def parse_query(index: Index, text: str) -> Query:
+    vocab = index.vocab
+    # The folded view helps questions with diacritics too: syllable pairs match across
+    # segmentation differences between the question and the sentence. A pair the corpus
+    # never uses is only two words that happen to be adjacent in the question.
+    folded = [t for t in folded_content_terms(text) if "_" not in t or t in vocab]
+    words = (content_terms(text) if has_diacritics(text) else []) + folded
+    groups = tuple(tuple(vocab[w] for w in (word,) if w in vocab) for word in words)
+    return Query(text, tuple(words), groups)
 
 
 def query_terms(index: Index, text: str) -> list[int]:
     """Vocabulary ids of the content terms of `text` (terms the corpus never uses dropped)."""
-    vocab = index.vocab
-    return [vocab[t] for t in content_terms(text) if t in vocab]
+    return parse_query(index, text).term_ids
