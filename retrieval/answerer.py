@@ -64,7 +64,7 @@ class Answerer:
         self,
         index: Index,
         passages: int = 30,
-        min_coverage: float = 0.5,
+        min_coverage: float = 0.48,
         weights: np.ndarray = WEIGHTS,
     ) -> None:
         self.index = index
