@@ -167,3 +167,25 @@ def test_empty_corpus_scores_nothing() -> None:
     bm25 = BM25.build(np.array([0, 0, 0]), np.zeros(0, dtype=np.int32), 0)
     assert bm25.scores([0]).tolist() == [0.0, 0.0]
     assert bm25.top_k([0], 3)[0].size == 0
+
+
+def test_pruned_top_k_equals_the_full_ranking() -> None:
+    rng = np.random.default_rng(3)
+    corpus = random_corpus(rng, 4000, 400)
+    ptr, ids, vocab = to_csr(corpus)
+    bm25 = BM25.build(ptr, ids, len(vocab))
+    pruned = 0
+    for _ in range(60):
+        query = [int(t) for t in rng.integers(0, 120, size=int(rng.integers(2, 8)))]
+        query += query[:1]
+        if bm25._pruned_candidates([t for t in query if bm25.idf[t] > 0], 5) is not None:
+            pruned += 1
+        scores = bm25.scores(query)
+        words = {term for term, i in vocab.items() if i in query}
+        matching = [d for d, doc in enumerate(corpus) if words & set(doc)]
+        order = sorted(matching, key=lambda d: (-scores[d], d))
+        for k in (1, 5, 20):
+            docs, top = bm25.top_k(query, k)
+            assert docs.tolist() == order[:k]
+            np.testing.assert_array_equal(top, scores[docs])
+    assert pruned > 10
