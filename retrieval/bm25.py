@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+_SAMPLE_STRIDE = 16
+
 
 class BM25:
     """Okapi BM25 over `n_docs` documents and a vocabulary of `n_terms` term ids.
@@ -21,7 +23,7 @@ class BM25:
     posting; the weights are float64, computed in rank_bm25's order, so scores stay identical.
     """
 
-    ARRAY_NAMES = ("term_ptr", "post_docs", "post_weight", "idf", "doc_norm", "term_max")
+    ARRAY_NAMES = ("term_ptr", "post_docs", "post_weight", "idf", "doc_norm")
 
     def __init__(
         self,
@@ -30,7 +32,6 @@ class BM25:
         post_weight: np.ndarray,
         idf: np.ndarray,
         doc_norm: np.ndarray,
-        term_max: np.ndarray,
         k1: float = 1.5,
         b: float = 0.75,
         epsilon: float = 0.25,
@@ -40,7 +41,6 @@ class BM25:
         self.post_weight = post_weight
         self.idf = idf
         self.doc_norm = doc_norm
-        self.term_max = term_max
         self.k1 = k1
         self.b = b
         self.epsilon = epsilon
@@ -115,9 +115,7 @@ class BM25:
         del tf
         post_weight = post_weight * (k1 + 1) / (post_weight + doc_norm[post_docs])
         post_weight *= idf[post_terms]
-        term_max = np.zeros(n_terms, dtype=np.float64)
-        term_max[present] = np.maximum.reduceat(post_weight, term_ptr[:-1][present])
-        return cls(term_ptr, post_docs, post_weight, idf, doc_norm, term_max, k1, b, epsilon)
+        return cls(term_ptr, post_docs, post_weight, idf, doc_norm, k1, b, epsilon)
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {name: getattr(self, name) for name in self.ARRAY_NAMES}
@@ -135,115 +133,75 @@ class BM25:
         missing = [name for name in cls.ARRAY_NAMES if name not in arrays]
         if missing:
             raise ValueError(f"missing arrays: {', '.join(missing)}")
-        term_ptr, post_docs, post_weight, idf, doc_norm, term_max = (
-            arrays[name] for name in cls.ARRAY_NAMES
-        )
+        term_ptr, post_docs, post_weight, idf, doc_norm = (arrays[name] for name in cls.ARRAY_NAMES)
         if any(arrays[name].ndim != 1 for name in cls.ARRAY_NAMES):
             raise ValueError("BM25 arrays must be one-dimensional")
-        if len(term_ptr) != len(idf) + 1 or term_ptr[0] != 0 or len(term_max) != len(idf):
+        if len(term_ptr) != len(idf) + 1 or term_ptr[0] != 0:
             raise ValueError("term_ptr does not match the vocabulary size")
         if term_ptr[-1] != len(post_docs) or len(post_docs) != len(post_weight):
             raise ValueError("postings lengths disagree with term_ptr")
-        return cls(term_ptr, post_docs, post_weight, idf, doc_norm, term_max, k1, b, epsilon)
+        return cls(term_ptr, post_docs, post_weight, idf, doc_norm, k1, b, epsilon)
+
+    def _used(self, term_ids: Sequence[int]) -> list[int]:
+        # Ids outside the vocabulary stand for unknown words, which score 0.
+        return [t for t in term_ids if 0 <= t < self.n_terms]
 
     def scores(self, term_ids: Sequence[int]) -> np.ndarray:
         """Dense scores of every document; a repeated query term counts once per occurrence."""
         scores = np.zeros(self.n_docs, dtype=np.float64)
-        for term in term_ids:
-            # Ids outside the vocabulary stand for unknown words, which score 0.
-            if 0 <= term < self.n_terms:
-                lo, hi = self.term_ptr[term], self.term_ptr[term + 1]
-                scores[self.post_docs[lo:hi]] += self.post_weight[lo:hi]
+        for term in self._used(term_ids):
+            lo, hi = self.term_ptr[term], self.term_ptr[term + 1]
+            # add.at takes the int32 ids as they are; fancy-index += first copies them to
+            # int64 and then gathers and scatters, about twice the time.
+            np.add.at(scores, self.post_docs[lo:hi], self.post_weight[lo:hi])
         return scores
 
     def top_k(self, term_ids: Sequence[int], k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Up to k (doc indices, scores), best first, ties broken by lower index; the scores
-        are exactly those of `scores`.
+        """Up to k (doc indices, scores), best first, ties broken by lower index.
 
         Candidates are the documents containing at least one query term, whatever their
         score: in small corpora the epsilon floor makes idfs 0 or negative (with a single
         document every idf is), and a document that matches still beats one that does not.
         Scores can therefore be 0 or negative here.
         """
-        used = [
-            t for t in term_ids if 0 <= t < self.n_terms and self.term_ptr[t + 1] > self.term_ptr[t]
-        ]
+        used = self._used(term_ids)
         if k <= 0 or not used:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        scores = self.scores(used)
         if all(self.idf[term] > 0 for term in used):
-            candidates = self._pruned_candidates(used, k)
-            if candidates is not None:
-                return self._best(candidates, self._candidate_scores(used, candidates), k)
             # Every posting then adds a positive weight: the matching documents are exactly
             # those scoring above 0, and one pass over the scores finds them.
-            scores = self.scores(used)
             candidates = np.flatnonzero(scores > 0)
         else:
-            scores = self.scores(used)
             matched = np.zeros(self.n_docs, dtype=bool)
             for term in used:
                 matched[self.post_docs[self.term_ptr[term] : self.term_ptr[term + 1]]] = True
             candidates = np.flatnonzero(matched)
         return self._best(candidates, scores[candidates], k)
 
-    def _pruned_candidates(self, used: list[int], k: int) -> np.ndarray | None:
-        """MaxScore pruning: a superset of the top k documents, found without reading the
-        postings of the common terms, or None when those cannot be skipped.
-
-        Terms are taken rarest-contribution-first by their largest weight (`term_max`). Once
-        the weights the unread terms could still add (`remaining`) fall below the k-th best
-        partial score, a document none of the read terms matched cannot reach the top k, and
-        only the read terms' documents that could still get there remain candidates.
-        """
-        counts: dict[int, int] = {}
-        for term in used:
-            counts[term] = counts.get(term, 0) + 1
-        bounds = {t: c * float(self.term_max[t]) for t, c in counts.items()}
-        order = sorted(counts, key=lambda t: -bounds[t])
-        remaining = sum(bounds.values())
-        partial = np.zeros(self.n_docs, dtype=np.float64)
-        seen = np.zeros(0, dtype=self.post_docs.dtype)
-        for term in order[:-1]:
-            lo, hi = self.term_ptr[term], self.term_ptr[term + 1]
-            docs = self.post_docs[lo:hi]
-            partial[docs] += counts[term] * self.post_weight[lo:hi]
-            seen = np.union1d(seen, docs)
-            remaining -= bounds[term]
-            if len(seen) < k:
-                continue
-            theta = -np.partition(-partial[seen], k - 1)[k - 1]
-            # The margin covers rounding: partial sums here are not in the query's order.
-            slack = 1e-9 * (theta + remaining)
-            if remaining + slack < theta:
-                return seen[partial[seen] + remaining + slack >= theta]
-        return None
-
-    def _candidate_scores(self, used: list[int], candidates: np.ndarray) -> np.ndarray:
-        """`scores(used)[candidates]` (bit for bit: the same additions in the same order),
-        looking the candidates up in each sorted posting list."""
-        scores = np.zeros(len(candidates), dtype=np.float64)
-        for term in used:
-            lo, hi = self.term_ptr[term], self.term_ptr[term + 1]
-            docs = self.post_docs[lo:hi]
-            at = np.minimum(np.searchsorted(docs, candidates), len(docs) - 1)
-            hit = docs[at] == candidates
-            scores[hit] += self.post_weight[lo + at[hit]]
-        return scores
-
     @staticmethod
     def _best(
         candidates: np.ndarray, cand_scores: np.ndarray, k: int
     ) -> tuple[np.ndarray, np.ndarray]:
+        """The k best of ascending `candidates`, best first, ties to the lower index."""
+        if len(candidates) > _SAMPLE_STRIDE * 2 * k:
+            # The k-th best of every 16th score is at most the k-th best of all: everything
+            # below it goes in one cheap pass, leaving about 16k scores to select from.
+            sample = cand_scores[::_SAMPLE_STRIDE]
+            floor = np.partition(sample, len(sample) - k)[len(sample) - k]
+            keep = np.flatnonzero(cand_scores >= floor)
+            candidates, cand_scores = candidates[keep], cand_scores[keep]
         if len(candidates) > k:
-            # argpartition ignores indices, so keep everything above the k-th score and fill
-            # with the lowest-index documents tied at it.
-            kth = -np.partition(-cand_scores, k - 1)[k - 1]
-            above = cand_scores > kth
-            tied = np.flatnonzero(cand_scores == kth)[: k - int(above.sum())]
-            keep = np.concatenate((np.flatnonzero(above), tied))
+            kth = np.partition(cand_scores, len(cand_scores) - k)[len(cand_scores) - k]
+            keep = np.flatnonzero(cand_scores >= kth)
+            if len(keep) > k:
+                # Ties at the k-th score: argpartition would pick any of them, but the lowest
+                # indices must win, and candidates are ascending.
+                above = keep[cand_scores[keep] > kth]
+                keep = np.concatenate((above, keep[cand_scores[keep] == kth][: k - len(above)]))
             candidates, cand_scores = candidates[keep], cand_scores[keep]
         order = np.lexsort((candidates, -cand_scores))
-        return candidates[order].astype(np.int64), cand_scores[order]
+        return candidates[order], cand_scores[order]
 
 
 __all__ = ["BM25"]
