@@ -1,0 +1,277 @@
+"""Measure hoidap on a corpus: build, disk, load, memory, search/ask latency, rank_bm25.
+
+Each measurement runs in a fresh child process (`python -m bench.run --child ...`) so that
+peak memory, load time and serving memory belong to that step alone; times exclude Python
+start and imports. Results go to bench/out/<corpus name>.json and a table row on stdout.
+
+    .venv/bin/python -m bench.run --corpus bench/data/p100k --queries 1000 --single-worker \\
+        --rank-bm25 1000 --incremental
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.common import ROOT, questions
+
+# Scores of this many queries are compared with rank_bm25's in full.
+PARITY_QUERIES = 50
+
+
+def _status_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise KeyError(field)
+
+
+def _percentiles(seconds: list[float]) -> dict[str, float]:
+    ms = np.array(seconds) * 1e3
+    return {"p50_ms": float(np.percentile(ms, 50)), "p99_ms": float(np.percentile(ms, 99))}
+
+
+def child_build(corpus: Path, index: Path, workers: int) -> dict[str, Any]:
+    from retrieval.index import open_index
+
+    shutil.rmtree(index, ignore_errors=True)
+    start = time.perf_counter()
+    built = open_index(corpus, index, notice=lambda _: None, workers=workers)
+    seconds = time.perf_counter() - start
+    return {
+        "seconds": seconds,
+        "peak_rss_mb": _status_kb("VmHWM") / 1024,
+        "workers_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "documents": len(built.documents),
+        "sentences": built.n_sentences,
+        "passages": built.n_passages,
+        "terms": len(built.vocab),
+        "postings": len(built.bm25.post_docs),
+    }
+
+
+def child_serve(corpus: Path, index: Path, queries: int) -> dict[str, Any]:
+    from retrieval.engine import Engine
+    from retrieval.index import load_index
+
+    texts = questions()[:queries]
+    start = time.perf_counter()
+    engine = Engine(load_index(index))
+    load = time.perf_counter() - start
+    rss_loaded = _status_kb("VmRSS") / 1024
+    start = time.perf_counter()
+    Engine.open(corpus, index)
+    open_seconds = time.perf_counter() - start
+    search, ask = [], []
+    for text in texts:
+        start = time.perf_counter()
+        engine.search(text, k=5)
+        search.append(time.perf_counter() - start)
+    for text in texts:
+        start = time.perf_counter()
+        engine.ask(text)
+        ask.append(time.perf_counter() - start)
+    return {
+        "load_seconds": load,
+        "open_seconds": open_seconds,
+        "rss_after_load_mb": rss_loaded,
+        "serving_rss_mb": _status_kb("VmRSS") / 1024,
+        "queries": len(texts),
+        "search": _percentiles(search),
+        "ask": _percentiles(ask),
+    }
+
+
+def child_rank_bm25(index: Path, queries: int) -> dict[str, Any]:
+    from rank_bm25 import BM25Okapi
+
+    from retrieval.index import load_index
+    from retrieval.query import query_terms
+
+    loaded = load_index(index)
+    terms = sorted(loaded.vocab, key=loaded.vocab.__getitem__)
+    ids = loaded.sentence_term_ids
+    ptr = loaded.sentence_term_ptr[loaded.passage_sentence_ptr]
+    corpus = [[terms[t] for t in ids[ptr[p] : ptr[p + 1]].tolist()] for p in range(len(ptr) - 1)]
+    start = time.perf_counter()
+    reference = BM25Okapi(corpus)
+    build = time.perf_counter() - start
+    ours, theirs, worst = [], [], 0.0
+    for n, text in enumerate(questions()[:queries]):
+        query = query_terms(loaded, text)
+        start = time.perf_counter()
+        loaded.bm25.top_k(query, 5)
+        ours.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        expected = reference.get_scores([terms[t] for t in query])
+        theirs.append(time.perf_counter() - start)
+        if n < PARITY_QUERIES:
+            worst = max(worst, float(np.abs(loaded.bm25.scores(query) - expected).max()))
+    if worst > 1e-9:
+        raise AssertionError(f"scores differ from rank_bm25 by {worst}")
+    return {
+        "rank_bm25_build_seconds": build,
+        "rank_bm25": _percentiles(theirs),
+        "top_k": _percentiles(ours),
+        "ratio_p50": float(np.median(theirs) / np.median(ours)),
+        "max_score_difference": worst,
+        "parity_queries": min(PARITY_QUERIES, queries),
+    }
+
+
+def child_incremental(corpus: Path, index: Path) -> dict[str, Any]:
+    from retrieval.index import open_index
+
+    donor = next(iter(sorted(corpus.rglob("*.txt"))))
+    added = corpus / "zz-added.txt"
+    added.write_text("Tin mới bổ sung\n\n" + donor.read_text(encoding="utf-8"), encoding="utf-8")
+    try:
+        start = time.perf_counter()
+        updated = open_index(corpus, index, notice=lambda _: None)
+        add = time.perf_counter() - start
+    finally:
+        added.unlink()
+    start = time.perf_counter()
+    open_index(corpus, index, notice=lambda _: None)
+    remove = time.perf_counter() - start
+    return {"add_one_seconds": add, "remove_one_seconds": remove, "passages": updated.n_passages}
+
+
+def busy_cores(seconds: float = 1.0) -> float:
+    """How many cores were busy over `seconds`, from /proc/stat (other users included)."""
+
+    def sample() -> tuple[int, int]:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+        idle = fields[3] + fields[4]
+        return sum(fields) - idle, sum(fields)
+
+    busy0, total0 = sample()
+    time.sleep(seconds)
+    busy1, total1 = sample()
+    return (busy1 - busy0) / max(total1 - total0, 1) * (os.cpu_count() or 1)
+
+
+def run_child(*args: str) -> dict[str, Any]:
+    # Other work on the machine skews timings: wait up to a minute for it to calm down,
+    # and record how busy the machine was when the step started.
+    deadline = time.monotonic() + 60
+    busy = busy_cores()
+    while busy > 0.3 and time.monotonic() < deadline:
+        busy = busy_cores(5.0)
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--child", *args],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    measured = json.loads(result.stdout.splitlines()[-1])
+    measured["busy_cores_before"] = round(busy, 2)
+    return measured
+
+
+def machine() -> dict[str, Any]:
+    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    models = [ln.split(":", 1)[1].strip() for ln in lscpu.splitlines() if "Model name" in ln]
+    mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": models[0] if models else "",
+        "memory_gib": round(mem_kb / 2**20, 1),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+    }
+
+
+def characters(corpus: Path) -> int:
+    stats = corpus.parent / f"{corpus.name}.json"
+    if stats.exists():
+        return int(json.loads(stats.read_text())["characters"])
+    return sum(len(p.read_text(encoding="utf-8")) for p in corpus.rglob("*.txt"))
+
+
+def disk_mb(index: Path) -> float:
+    generation = index / (index / "CURRENT").read_text()
+    return sum(f.stat().st_size for f in generation.iterdir()) / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--corpus", type=Path)
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--single-worker", action="store_true", help="also build with 1 worker")
+    parser.add_argument(
+        "--rank-bm25",
+        type=int,
+        default=0,
+        metavar="N",
+        help="compare the first N queries with rank_bm25 (it takes ~1 s a query at 100k)",
+    )
+    parser.add_argument("--incremental", action="store_true", help="time adding one document")
+    args = parser.parse_args()
+    if args.child:
+        kind, *rest = args.child
+        children = {
+            "build": lambda: child_build(Path(rest[0]), Path(rest[1]), int(rest[2])),
+            "serve": lambda: child_serve(Path(rest[0]), Path(rest[1]), int(rest[2])),
+            "rank_bm25": lambda: child_rank_bm25(Path(rest[0]), int(rest[1])),
+            "incremental": lambda: child_incremental(Path(rest[0]), Path(rest[1])),
+        }
+        print(json.dumps(children[kind]()))
+        return
+    if args.corpus is None:
+        parser.error("--corpus is required")
+
+    corpus = args.corpus.resolve()
+    name = corpus.name
+    out = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    index = out / f"index-{name}"
+    report: dict[str, Any] = {"corpus": str(corpus), "machine": machine()}
+    chars = characters(corpus)
+    report["characters"] = chars
+
+    def log(step: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {name}: {step}", file=sys.stderr, flush=True)
+        (out / f"{name}.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
+
+    if args.single_worker:
+        log("build, 1 worker")
+        single = run_child("build", str(corpus), str(out / f"index-{name}-1w"), "1")
+        single["chars_per_second"] = chars / single["seconds"]
+        report["build_1_worker"] = single
+        shutil.rmtree(out / f"index-{name}-1w")
+    log(f"build, {args.workers} workers")
+    build = run_child("build", str(corpus), str(index), str(args.workers))
+    build["chars_per_second"] = chars / build["seconds"]
+    build["workers"] = args.workers
+    report["build"] = build
+    if args.single_worker:
+        report["parallel_speedup"] = report["build_1_worker"]["seconds"] / build["seconds"]
+    report["index_disk_mb"] = disk_mb(index)
+    log("serve")
+    report["serve"] = run_child("serve", str(corpus), str(index), str(args.queries))
+    if args.rank_bm25:
+        log("rank_bm25")
+        report["rank_bm25"] = run_child("rank_bm25", str(index), str(args.rank_bm25))
+    if args.incremental:
+        log("incremental")
+        report["incremental"] = run_child("incremental", str(corpus), str(index))
+    log("done")
+    print(json.dumps(report, indent=1, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
