@@ -7,8 +7,10 @@ sentence holds the word when it holds any form of it.
 
 from dataclasses import dataclass
 
+from retrieval.abbreviations import other_forms
 from retrieval.index import Index
 from retrieval.normalize import fold, has_diacritics
+from retrieval.numbers import date_fillers, numeral_alternates
 from retrieval.tokenizer import FOLDED, folded_phrases, folded_terms, segment
 
 # Question words say what kind of answer is wanted, but answers never contain them:
@@ -78,14 +80,43 @@ def folded_content_terms(text: str) -> list[str]:
     return list(dict.fromkeys(terms))
 
 
+def _numeral_forms(term: str, alternates: dict[str, str]) -> list[str]:
+    """`term` with its numerals in their other spelling: "~hoi_xiv" -> ["~hoi_14"]."""
+    prefix = FOLDED if term.startswith(FOLDED) else ""
+    parts = term.removeprefix(FOLDED).split("_")
+    swapped = [alternates.get(part, part) for part in parts]
+    return [prefix + "_".join(swapped)] if swapped != parts else []
+
+
 def parse_query(index: Index, text: str) -> Query:
     vocab = index.vocab
     # The folded view helps questions with diacritics too: syllable pairs match across
     # segmentation differences between the question and the sentence. A pair the corpus
-    # never uses is only two words that happen to be adjacent in the question.
-    folded = [t for t in folded_content_terms(text) if "_" not in t or t in vocab]
-    words = (content_terms(text) if has_diacritics(text) else []) + folded
-    groups = tuple(tuple(vocab[w] for w in (word,) if w in vocab) for word in words)
+    # never uses is only two words that happen to be adjacent in the question, unless a
+    # numeral in it is spelt the other way in the corpus.
+    alternates = numeral_alternates(text)
+    folded = [
+        t
+        for t in folded_content_terms(text)
+        if "_" not in t or any(f in vocab for f in (t, *_numeral_forms(t, alternates)))
+    ]
+    fillers = date_fillers(text)
+    words = [
+        w
+        for w in (content_terms(text) if has_diacritics(text) else []) + folded
+        if w not in fillers
+    ]
+    abbreviated = other_forms(index, text, words)
+    groups = tuple(
+        tuple(
+            dict.fromkeys(
+                vocab[form]
+                for form in (word, *_numeral_forms(word, alternates), *abbreviated.get(word, []))
+                if form in vocab
+            )
+        )
+        for word in words
+    )
     return Query(text, tuple(words), groups)
 
 

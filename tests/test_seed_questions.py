@@ -8,6 +8,7 @@ import pytest
 
 from retrieval import Engine
 from retrieval.normalize import fold
+from retrieval.query import parse_query
 
 DATA = Path(__file__).parent / "data"
 QUESTIONS = json.loads((DATA / "seed_questions.json").read_text("utf-8"))
@@ -77,6 +78,16 @@ def test_every_seed_question_is_answered_within_three_sentences(
 @pytest.mark.parametrize("item", QUESTIONS["variants"], ids=lambda item: item["question"])
 def test_questions_typed_as_people_type_them_find_the_answer(engine: Engine, item: dict) -> None:
     assert any(_hits(engine, item["question"], item["expect"]))
+
+
+@pytest.mark.parametrize("item", QUESTIONS["expansions"], ids=lambda item: item["question"])
+def test_other_spellings_count_as_the_same_word(engine: Engine, item: dict) -> None:
+    """ "Đại hội 14" holds the word of "Đại hội XIV", "BNG" that of "Bộ Ngoại giao" (the
+    seeds never write "BNG": there the group is the long form alone)."""
+    vocab = engine.index.vocab
+    ids = {vocab[form] for form in item["forms"] if form in vocab}
+    assert ids
+    assert any(ids <= set(group) for group in parse_query(engine.index, item["question"]).groups)
 
 
 def test_out_of_scope_questions_are_abstained_with_a_hint(engine: Engine) -> None:
