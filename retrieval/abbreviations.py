@@ -78,7 +78,9 @@ def _prefix_name(short: str, before: str) -> str | None:
         return None
     name = before[start:].strip(" -,")
     n_words = len(name.split())
-    return name if len(short.split()) < n_words <= _LONGEST_NAME else None
+    # "(Anh), các bác sĩ ... (Anh)": a name never runs across another parenthesis.
+    fits = len(short.split()) < n_words <= _LONGEST_NAME and not {"(", ")"} & set(name)
+    return name if fits else None
 
 
 def defined_abbreviations(texts: Iterable[str]) -> dict[str, str]:

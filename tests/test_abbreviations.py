@@ -30,6 +30,7 @@ def test_parentheses_that_do_not_abbreviate_define_nothing() -> None:
                 "Bệnh viện Bạch Mai (Hà Nội) tiếp nhận bệnh nhân.",
                 "Tổ chức Y tế Thế giới (WHO) khuyến cáo.",
                 "Giá vàng tăng (theo số liệu mới nhất).",
+                "Bác sĩ Bệnh viện Coventry (Anh), các bác sĩ Bệnh viện Đại học (Anh) cho biết.",
             ]
         )
         == {}
