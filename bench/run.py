@@ -44,11 +44,15 @@ def child_build(corpus: Path, index: Path, workers: int) -> dict[str, Any]:
     from retrieval.index import open_index
 
     shutil.rmtree(index, ignore_errors=True)
+    cpu_before = os.times()
     start = time.perf_counter()
     built = open_index(corpus, index, notice=lambda _: None, workers=workers)
     seconds = time.perf_counter() - start
+    cpu = os.times()
     return {
         "seconds": seconds,
+        # Main process and workers: cpu_seconds / seconds is how many cores the build used.
+        "cpu_seconds": sum(cpu[:4]) - sum(cpu_before[:4]),
         "peak_rss_mb": _status_kb("VmHWM") / 1024,
         "workers_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "documents": len(built.documents),
@@ -125,6 +129,7 @@ def child_rank_bm25(index: Path, queries: int) -> dict[str, Any]:
         "ratio_p50": float(np.median(theirs) / np.median(ours)),
         "max_score_difference": worst,
         "parity_queries": min(PARITY_QUERIES, queries),
+        "queries": len(ours),
     }
 
 

@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 _SAMPLE_STRIDE = 16
+# Documents whose ids are expanded at a time while building.
+_BLOCK = 1 << 16
 
 
 class BM25:
@@ -76,26 +78,29 @@ class BM25:
         n_docs = len(doc_len)
 
         # One sort of term-major keys groups every (term, doc) pair; run lengths are the tfs.
-        # In-place arithmetic keeps the peak at two int64 arrays of the postings' size.
+        # In place and in blocks, so that the peak stays near one int64 per token, then
+        # about 24 bytes per posting.
         stride = max(n_docs, 1)
         keys = ids.astype(np.int64)
         keys *= stride
-        keys += np.repeat(np.arange(n_docs, dtype=np.int64), doc_len)
+        for lo in range(0, n_docs, _BLOCK):
+            hi = min(lo + _BLOCK, n_docs)
+            keys[ptr[lo] : ptr[hi]] += np.repeat(np.arange(lo, hi, dtype=np.int64), doc_len[lo:hi])
         keys.sort()
-        if len(keys):
-            run_starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
-        else:
-            run_starts = np.zeros(0, dtype=np.int64)
-        tf = np.diff(np.append(run_starts, len(keys)))
+        new_pair = np.ones(len(keys), dtype=bool)
+        np.not_equal(keys[1:], keys[:-1], out=new_pair[1:])
+        run_starts = np.flatnonzero(new_pair)
+        del new_pair
         pair_keys = keys[run_starts]
+        n_tokens = len(keys)
         del keys
-        post_terms = pair_keys // stride
+        tf = np.diff(run_starts, append=n_tokens).astype(np.int32)
+        del run_starts
+        # Keys are sorted, so each term's postings start where its first key would go.
+        term_ptr = np.searchsorted(pair_keys, np.arange(n_terms + 1, dtype=np.int64) * stride)
         post_docs = (pair_keys % stride).astype(np.int32)
         del pair_keys
-
-        df = np.bincount(post_terms, minlength=n_terms)
-        term_ptr = np.zeros(n_terms + 1, dtype=np.int64)
-        np.cumsum(df, out=term_ptr[1:])
+        df = np.diff(term_ptr)
 
         # rank_bm25 only knows terms that occur, so the epsilon floor averages over those;
         # ids that never occur score 0 like unknown words.
@@ -113,8 +118,12 @@ class BM25:
         doc_norm = k1 * (1 - b + b * doc_len / avgdl)
         post_weight = tf.astype(np.float64)
         del tf
-        post_weight = post_weight * (k1 + 1) / (post_weight + doc_norm[post_docs])
-        post_weight *= idf[post_terms]
+        denominator = doc_norm[post_docs]
+        denominator += post_weight
+        post_weight *= k1 + 1
+        post_weight /= denominator
+        del denominator
+        post_weight *= np.repeat(idf, df)
         return cls(term_ptr, post_docs, post_weight, idf, doc_norm, k1, b, epsilon)
 
     def arrays(self) -> dict[str, np.ndarray]:

@@ -479,14 +479,13 @@ def update_index(
             plan.append(None)
             to_read.append(file)
 
-    workers = workers or _default_workers()
-    with _pool(workers, len(to_read) // _READ_CHUNK) as pool:
-        reads = list(_read_corpus(corpus, to_read, pool, progress))
-    jobs = sum(len(read.texts) for read in reads) // _SEGMENT_CHUNK
-    with _pool(workers, jobs) as pool:
-        fresh = _segment_rows(reads, vocab, pool, progress)
+    # Documents stream from the readers into the text store and deduplication rather than
+    # all being held as parsed objects; the same pool then segments the distinct texts. It
+    # is sized by the files to read, as few files rarely hold enough sentences to repay it.
+    with _pool(workers or _default_workers(), len(to_read) // _READ_CHUNK) as pool:
+        fresh = _segment_rows(_read_corpus(corpus, to_read, pool, progress), vocab, pool, progress)
     # Unreadable files are skipped, so fresh rows line up with the readable ones only.
-    readable = {read.document.path for read in reads}
+    readable = {document.path for document in fresh.documents}
 
     runs: list[tuple[_Rows, int, int]] = []
     next_fresh = 0
