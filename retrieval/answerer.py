@@ -1,10 +1,11 @@
 """Extractive answering: score the sentences of the best passages, quote the best ones.
 
 Every sentence of the top passages gets a few features (how much of the question's
-weight it holds, how its passage and document rank, whether it offers the kind of answer
-the question word asks for, whether it merely echoes the question, what its neighbours
-hold) and is scored by a weighted sum. The weights were fitted on UIT-ViNewsQA dev by
-`bench/fit_answer_weights.py`; the question's weight is the BM25 idf of its terms.
+weight it holds, how its passage ranks, how its whole document ranks by BM25, whether it
+offers the kind of answer the question word asks for, whether it merely echoes the
+question, what its neighbours hold) and is scored by a weighted sum. The weights were
+fitted on UIT-ViNewsQA dev by `bench/fit_answer_weights.py`; the question's weight is the
+BM25 idf of its terms.
 
 A question whose best sentence (with its context) covers too little of that weight is
 not answered: quoting
@@ -29,7 +30,7 @@ FEATURES = (
     "word_coverage",  # share of the question's word weight in the sentence
     "pair_coverage",  # share of its syllable-pair weight: words in the question's order
     "passage",  # the passage's BM25 score, min-max scaled over the candidates
-    "document",  # the best such score among the document's passages
+    "document",  # BM25 of the whole document, scaled by the best candidate document's
     "context_gain",  # coverage the previous sentence adds (the sentence leans on it)
     "previous",  # coverage of the previous sentence alone
     "next",  # coverage of the next sentence alone
@@ -38,10 +39,12 @@ FEATURES = (
     "length",  # log of the sentence's term count
     "lead",  # first sentence of its document: a headline
 )
-WEIGHTS = np.array([1.0, 0.222, 0.126, 0.29, 0.751, 0.062, 0.119, 0.215, 0.305, 0.038, 0.039])
+WEIGHTS = np.array([1.0, 0.211, 0.179, 0.725, 0.737, 0.038, 0.086, 0.237, 0.366, 0.037, 0.027])
 # The sentence is quoted with its predecessor as context when that one holds this much
 # more of the question.
 CONTEXT_GAIN = 0.2
+# Document BM25 parameters: measured on ViNewsQA (k1 0.9-2.0, b 0.3-1.0 within 0.5 points).
+DOC_K1, DOC_B = 1.2, 0.75
 
 
 def support(features: np.ndarray) -> float:
@@ -74,6 +77,8 @@ class Answerer:
         # A term the corpus never uses weighs as much as its rarest term: a question about
         # something absent should not be answered by what little else it shares.
         self.unknown_weight = float(index.bm25.idf.max()) if len(index.vocab) else 1.0
+        n_docs = max(len(index.documents), 1)
+        self.average_doc_terms = max(float(index.sentence_term_ptr[-1]) / n_docs, 1.0)
 
     def _term_weights(self, query: Query) -> tuple[np.ndarray, np.ndarray]:
         """Each group's weight as a share of all word groups' (resp. all pair groups')."""
@@ -94,23 +99,51 @@ class Answerer:
             float(pair_weights.sum()), 1e-9
         )
 
-    def _present(self, query: Query, sentences: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """present[i, g]: sentence `sentences[i]` holds a form of the question's word g;
-        echo[i]: the share of the sentence's terms that are the question's."""
-        present = np.zeros((len(sentences), len(query.groups)), dtype=bool)
-        pairs = [(t, g) for g, group in enumerate(query.groups) for t in group]
-        if not pairs or not len(sentences):
-            return present, np.zeros(len(sentences))
-        ids, groups = (np.array(column) for column in zip(*sorted(pairs), strict=True))
-        ptr = self.index.sentence_term_ptr
-        starts, ends = ptr[sentences], ptr[sentences + 1]
+    def _matches(
+        self, query: Query, starts: np.ndarray, ends: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Where the question's terms occur in the term ranges [starts[i], ends[i]) of
+        `sentence_term_ids`: present[i, g] (range i holds a form of word g) and, per
+        occurrence, its range and the position of its id in `ids` (the question's term ids,
+        sorted; an id repeated there is matched at its first position only)."""
+        present = np.zeros((len(starts), len(query.groups)), dtype=bool)
+        pairs = sorted({(t, g) for g, group in enumerate(query.groups) for t in group})
+        if not pairs or not len(starts):
+            empty = np.zeros(0, dtype=np.int64)
+            return present, empty, empty, empty
+        ids, groups = (np.array(column) for column in zip(*pairs, strict=True))
         terms = self.index.sentence_term_ids[_ranges(starts, ends)]
-        owner = np.repeat(np.arange(len(sentences)), ends - starts)
+        owner = np.repeat(np.arange(len(starts)), ends - starts)
         at = np.minimum(np.searchsorted(ids, terms), len(ids) - 1)
         hit = ids[at] == terms
         present[owner[hit], groups[at[hit]]] = True
+        return present, owner[hit], at[hit], ids
+
+    def _present(self, query: Query, sentences: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """present[i, g]: sentence `sentences[i]` holds a form of the question's word g;
+        echo[i]: the share of the sentence's terms that are the question's."""
+        ptr = self.index.sentence_term_ptr
+        starts, ends = ptr[sentences], ptr[sentences + 1]
+        present, owner, _, _ = self._matches(query, starts, ends)
         lengths = np.maximum(ends - starts, 1)
-        return present, np.bincount(owner[hit], minlength=len(sentences)) / lengths
+        return present, np.bincount(owner, minlength=len(sentences)) / lengths
+
+    def _document_scores(self, query: Query, docs: np.ndarray) -> np.ndarray:
+        """BM25 of each whole document in `docs` (sorted), divided by the best of them.
+
+        A passage sees a third of its article; the question's other words are often
+        elsewhere in the same article, which is what tells two similar articles apart.
+        The terms' idf is the passages' (no document frequencies are stored)."""
+        ptr = self.index.sentence_term_ptr
+        starts = ptr[np.searchsorted(self.index.sentence_doc, docs)]
+        ends = ptr[np.searchsorted(self.index.sentence_doc, docs, side="right")]
+        _, owner, at, ids = self._matches(query, starts, ends)
+        tf = np.zeros((len(docs), len(ids)))
+        np.add.at(tf, (owner, at), 1.0)
+        norm = DOC_K1 * (1 - DOC_B + DOC_B * (ends - starts) / self.average_doc_terms)
+        scores = (tf * (DOC_K1 + 1) / (tf + norm[:, None])) @ self.index.bm25.idf[ids]
+        best = float(scores.max()) if len(scores) else 0.0
+        return scores / best if best > 0 else np.ones(len(docs))
 
     def candidates(self, question: str) -> tuple[Query, np.ndarray, np.ndarray]:
         """The question, the candidate sentences and their features (columns: FEATURES)."""
@@ -128,10 +161,10 @@ class Answerer:
         low, spread = float(passage_scores[-1]), float(passage_scores[0] - passage_scores[-1])
         relative = (passage_scores - low) / spread if spread > 0 else np.ones(len(passages))
         docs = index.sentence_doc[sentences]
-        # Passages come best first, so the first one seen of a document is its best.
-        doc_best: dict[int, float] = {}
-        for doc, value in zip(index.sentence_doc[starts].tolist(), relative.tolist(), strict=True):
-            doc_best.setdefault(doc, value)
+        candidate_docs = np.unique(docs)
+        document = self._document_scores(query, candidate_docs)[
+            np.searchsorted(candidate_docs, docs)
+        ]
 
         present, echo = self._present(query, sentences)
         last = index.n_sentences - 1
@@ -148,7 +181,7 @@ class Answerer:
                 coverage,
                 present @ pair_weights,
                 np.repeat(relative, ends - starts),
-                [doc_best[d] for d in docs.tolist()],
+                document,
                 (present | before) @ word_weights - coverage,
                 before @ word_weights,
                 after @ word_weights,

@@ -1,0 +1,60 @@
+"""The answerer weighs whole articles: of two articles with the same sentence-level match,
+the one about the question's topic is quoted first."""
+
+from pathlib import Path
+
+import pytest
+
+from retrieval import Engine
+from retrieval.normalize import fold
+
+ARTICLES = {
+    "soi.txt": "Dịch sởi bùng phát ở nhiều tỉnh phía Bắc.\n\n"
+    "Số ca mắc sởi tăng mạnh trong tháng qua, chủ yếu là trẻ chưa tiêm vắc xin. "
+    "Các chuyên gia khuyến cáo phụ huynh đưa trẻ đi tiêm phòng sởi đúng lịch. "
+    "Trẻ mắc sởi thường sốt cao, phát ban và viêm kết mạc.\n\n"
+    "Bệnh viện Bạch Mai đã tiếp nhận 120 bệnh nhân trong tuần này. "
+    "Nhiều bệnh nhân phải thở máy. Bộ Y tế đã cử đoàn công tác xuống kiểm tra.\n",
+    "sot.txt": "Sốt xuất huyết tăng mạnh tại Hà Nội.\n\n"
+    "Bệnh viện Bạch Mai tiếp nhận 300 bệnh nhân sốt xuất huyết. "
+    "Người dân cần diệt lăng quăng, bọ gậy quanh nhà. "
+    "Muỗi vằn là vật trung gian truyền bệnh.\n\n"
+    "Chưa có vắc xin phòng bệnh này cho người lớn. "
+    "Người bệnh không nên tự ý truyền dịch tại nhà. "
+    "Khi sốt cao liên tục cần đến cơ sở y tế ngay.\n",
+    "than.txt": "Bệnh viện Chợ Rẫy ghép thận thành công.\n\n"
+    "Các bác sĩ đã ghép thận cho một bệnh nhân 40 tuổi. Ca phẫu thuật kéo dài sáu giờ. "
+    "Bệnh nhân đã hồi phục tốt.\n",
+    "cum.txt": "Tiêm vắc xin cúm cho người cao tuổi.\n\n"
+    "Người cao tuổi nên tiêm vắc xin cúm mỗi năm. Bệnh nhân tiểu đường cũng cần tiêm phòng. "
+    "Trạm y tế phường mở cửa cả cuối tuần.\n",
+    "rau.txt": "Ăn nhiều rau xanh giúp giảm cân.\n\n"
+    "Chuyên gia dinh dưỡng khuyên ăn rau xanh mỗi bữa. Hạn chế đồ ngọt và nước có ga. "
+    "Bệnh viện Dinh dưỡng tư vấn miễn phí cho người dân.\n",
+    "tim.txt": "Tập thể dục buổi sáng tốt cho tim mạch.\n\n"
+    "Đi bộ ba mươi phút mỗi ngày giúp giảm huyết áp. "
+    "Người bệnh tim nên hỏi bác sĩ trước khi tập. "
+    "Bệnh nhân cao huyết áp cần uống thuốc đều đặn.\n",
+}
+QUESTION = "Bệnh viện Bạch Mai tiếp nhận bao nhiêu bệnh nhân sởi?"
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    corpus = tmp_path_factory.mktemp("corpus")
+    for name, text in ARTICLES.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    return Engine.open(corpus, tmp_path_factory.mktemp("index") / "index", notice=lambda _: None)
+
+
+@pytest.mark.parametrize("question", [QUESTION, fold(QUESTION)])
+def test_topic_named_elsewhere_in_the_article_picks_the_article(
+    engine: Engine, question: str
+) -> None:
+    # "sởi" is not in the answer's sentence nor its passage, only elsewhere in its article;
+    # the other article's sentence matches the rest of the question just as well.
+    answer = engine.ask(question)
+    assert answer.answered
+    first = answer.sentences[0]
+    assert "120 bệnh nhân" in first.text
+    assert Path(first.document.path).name == "soi.txt"
