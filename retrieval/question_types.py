@@ -1,8 +1,9 @@
 """What kind of answer a question word asks for, and whether a sentence offers one.
 
 "ai" wants a person or a body, "khi nào" a date or time, "bao nhiêu" a number, "ở đâu" a
-place. The patterns look only at the sentence's own text; a number or date that the
-question already states is not an answer to it.
+place, "vì sao" a cause ("do", "vì", "khiến" ...). The patterns look only at the
+sentence's own text; a number or date that the question already states is not an answer
+to it.
 """
 
 import re
@@ -16,6 +17,7 @@ class Kind(Enum):
     TIME = "time"
     NUMBER = "number"
     PLACE = "place"
+    CAUSE = "cause"
 
 
 # Matched on the folded, lowercased question, so it works typed without diacritics.
@@ -30,6 +32,7 @@ _QUESTION_PATTERNS = (
         r"\b(o dau|tai dau|den dau|tu dau|noi nao|dau)\s*\W*$|\b(o dau|tai dau|noi nao)\b",
     ),
     (Kind.PERSON, r"(^|\s)ai\b"),
+    (Kind.CAUSE, r"\b(vi sao|tai sao|nguyen nhan|li do|ly do|do dau)\b"),
 )
 
 _NUMBER = re.compile(r"\d")
@@ -44,6 +47,7 @@ _PLACE = re.compile(
 )
 # Two capitalised words in a row after the first word: a name (people, bodies, places).
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-ZĐÂĂÊÔƠƯ][\w]*\s+[A-ZĐÂĂÊÔƠƯ][\w]*")
+_CAUSE = re.compile(r"\b(do|vì|bởi|nguyên nhân|khiến|dẫn đến|gây ra|gây nên|lý do|lí do)\b")
 _PERSON = re.compile(r"\b(ông|bà|anh|chị|bác sĩ|BS|ThS|TS|PGS|GS|giáo sư|tiến sĩ|em|cháu|bé)\b")
 
 
@@ -70,4 +74,6 @@ def offers(kind: Kind, sentence: str, question: str) -> bool:
         return bool(_TIME.search(sentence))
     if kind is Kind.PLACE:
         return bool(_PLACE.search(sentence))
+    if kind is Kind.CAUSE:
+        return bool(_CAUSE.search(sentence))
     return bool(_NAME.search(sentence) or _PERSON.search(sentence))

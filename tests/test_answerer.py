@@ -1,5 +1,5 @@
-"""The answerer weighs whole articles: of two articles with the same sentence-level match,
-the one about the question's topic is quoted first."""
+"""What the answerer quotes first: of two articles with the same sentence-level match, the
+one about the question's topic; for a "why" question, the sentence that gives a cause."""
 
 from pathlib import Path
 
@@ -58,3 +58,18 @@ def test_topic_named_elsewhere_in_the_article_picks_the_article(
     first = answer.sentences[0]
     assert "120 bệnh nhân" in first.text
     assert Path(first.document.path).name == "soi.txt"
+
+
+def test_why_question_prefers_the_sentence_that_gives_a_cause(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(
+        "Ngộ độc thực phẩm ở Quảng Nam.\n\n"
+        "Ba người nhập viện cấp cứu sau bữa tiệc cưới tại Quảng Nam. "
+        "Ba người nhập viện do ăn nấm độc hái trong rừng. "
+        "Sức khỏe của ba người đã ổn định.\n",
+        encoding="utf-8",
+    )
+    engine = Engine.open(corpus, tmp_path / "index", notice=lambda _: None)
+    answer = engine.ask("Vì sao ba người nhập viện?")
+    assert "nấm độc" in answer.sentences[0].text
