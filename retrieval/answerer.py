@@ -8,13 +8,13 @@ fitted on UIT-ViNewsQA dev by `bench/fit_answer_weights.py`; the question's weig
 BM25 idf of its terms.
 
 A question whose best sentence (with its context) covers too little of that weight is
-not answered: quoting
-a loosely related sentence as an answer would mislead more than saying nothing. The
-threshold comes from `bench/calibrate_abstention.py`.
+not answered: quoting a loosely related sentence as an answer would mislead more than
+saying nothing. `retrieval/abstention.py` decides how little is too little.
 """
 
 import numpy as np
 
+from retrieval.abstention import abstains, known_words
 from retrieval.index import Index
 from retrieval.query import Query, parse_query
 from retrieval.question_types import offers, question_kind
@@ -67,12 +67,10 @@ class Answerer:
         self,
         index: Index,
         passages: int = 30,
-        min_coverage: float = 0.48,
         weights: np.ndarray = WEIGHTS,
     ) -> None:
         self.index = index
         self.passages = passages
-        self.min_coverage = min_coverage
         self.weights = weights
         # A term the corpus never uses weighs as much as its rarest term: a question about
         # something absent should not be answered by what little else it shares.
@@ -202,7 +200,7 @@ class Answerer:
         query, sentences, features = self.candidates(question)
         if not query.groups:
             return Answer(question, answered=False, hint=EMPTY_HINT)
-        if support(features) < self.min_coverage:
+        if abstains(support(features), known_words(query)):
             return Answer(question, answered=False, hint=NOT_FOUND_HINT)
         scores = features @ self.weights
         citations: list[Citation] = []
