@@ -89,13 +89,11 @@ class BM25:
         keys.sort()
         new_pair = np.ones(len(keys), dtype=bool)
         np.not_equal(keys[1:], keys[:-1], out=new_pair[1:])
-        run_starts = np.flatnonzero(new_pair)
-        del new_pair
-        pair_keys = keys[run_starts]
+        pair_keys = keys[new_pair]
         n_tokens = len(keys)
         del keys
-        tf = np.diff(run_starts, append=n_tokens).astype(np.int32)
-        del run_starts
+        tf = np.diff(np.flatnonzero(new_pair), append=n_tokens).astype(np.int32)
+        del new_pair
         # Keys are sorted, so each term's postings start where its first key would go.
         term_ptr = np.searchsorted(pair_keys, np.arange(n_terms + 1, dtype=np.int64) * stride)
         post_docs = (pair_keys % stride).astype(np.int32)
