@@ -81,6 +81,13 @@ def child_serve(corpus: Path, index: Path, queries: int) -> dict[str, Any]:
         start = time.perf_counter()
         engine.search(text, k=5)
         search.append(time.perf_counter() - start)
+    # The first pass faults the index pages it reads into this process; a long-running
+    # server has them mapped already, as in this second pass.
+    warm = []
+    for text in texts:
+        start = time.perf_counter()
+        engine.search(text, k=5)
+        warm.append(time.perf_counter() - start)
     # Where search time goes: the question's terms (pyvi, folding) and BM25 ranking.
     for text in texts:
         start = time.perf_counter()
@@ -104,6 +111,7 @@ def child_serve(corpus: Path, index: Path, queries: int) -> dict[str, Any]:
         "serving_rss_file_mb": _status_kb("RssFile") / 1024,
         "queries": len(texts),
         "search": _percentiles(search),
+        "search_second_pass": _percentiles(warm),
         "query_terms": _percentiles(parse),
         "top_k": _percentiles(rank),
         "ask": _percentiles(ask),
