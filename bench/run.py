@@ -248,6 +248,11 @@ def main() -> None:
         help="compare the first N queries with rank_bm25 (it takes ~1 s a query at 100k)",
     )
     parser.add_argument("--incremental", action="store_true", help="time adding one document")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the index and figures of an earlier run; measure only the steps asked for",
+    )
     args = parser.parse_args()
     if args.child:
         kind, *rest = args.child
@@ -267,7 +272,9 @@ def main() -> None:
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     index = out / f"index-{name}"
-    report: dict[str, Any] = {"corpus": str(corpus), "machine": machine()}
+    earlier = out / f"{name}.json"
+    report: dict[str, Any] = json.loads(earlier.read_text()) if args.reuse else {}
+    report.update({"corpus": str(corpus), "machine": machine()})
     chars = characters(corpus)
     report["characters"] = chars
 
@@ -275,20 +282,21 @@ def main() -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {name}: {step}", file=sys.stderr, flush=True)
         (out / f"{name}.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
 
-    if args.single_worker:
+    if args.single_worker and not args.reuse:
         log("build, 1 worker")
         single = run_child("build", str(corpus), str(out / f"index-{name}-1w"), "1")
         single["chars_per_second"] = chars / single["seconds"]
         report["build_1_worker"] = single
         shutil.rmtree(out / f"index-{name}-1w")
-    log(f"build, {args.workers} workers")
-    build = run_child("build", str(corpus), str(index), str(args.workers))
-    build["chars_per_second"] = chars / build["seconds"]
-    build["workers"] = args.workers
-    report["build"] = build
-    if args.single_worker:
-        report["parallel_speedup"] = report["build_1_worker"]["seconds"] / build["seconds"]
-    report["index_disk_mb"] = disk_mb(index)
+    if not args.reuse:
+        log(f"build, {args.workers} workers")
+        build = run_child("build", str(corpus), str(index), str(args.workers))
+        build["chars_per_second"] = chars / build["seconds"]
+        build["workers"] = args.workers
+        report["build"] = build
+        if args.single_worker:
+            report["parallel_speedup"] = report["build_1_worker"]["seconds"] / build["seconds"]
+        report["index_disk_mb"] = disk_mb(index)
     log("serve")
     report["serve"] = run_child("serve", str(corpus), str(index), str(args.queries))
     if args.rank_bm25:
