@@ -3,7 +3,9 @@
 Segmenting with pyvi is the slow part (about 0.3 ms a sentence), so the index is built
 once per corpus state and reloaded as memory maps afterwards; answering never re-reads
 the corpus files. A cheap fingerprint of the corpus files (paths, sizes, mtimes) decides
-whether the stored index is still current.
+whether the stored index is still current. Building reads files and segments each distinct
+sentence in a pool of processes, one per core; when the corpus changes, documents whose
+file is unchanged are taken over from the stored index and only the others are read.
 
 On disk an index is a directory holding generation directories `gen-*` (`.npy` arrays
 plus `index.json`) and a `CURRENT` file naming the live one. A save writes a complete new
@@ -210,13 +212,19 @@ class _Rows:
     term_ids: np.ndarray
 
 
+def _offsets(lengths: np.ndarray) -> np.ndarray:
+    """CSR offsets: 0, then the running totals of `lengths`."""
+    ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=ptr[1:])
+    return ptr
+
+
 def _gather_csr(
     ptr: np.ndarray, ids: np.ndarray, rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The CSR of `rows` of (ptr, ids), in that order; in blocks to bound the index arrays."""
     lengths = np.diff(ptr)[rows]
-    out_ptr = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=out_ptr[1:])
+    out_ptr = _offsets(lengths)
     out = np.empty(int(out_ptr[-1]), dtype=ids.dtype)
     block = 1 << 20
     for lo in range(0, len(rows), block):
@@ -269,8 +277,7 @@ def _segment_rows(
         if progress is not None and done % step == 0:
             progress(f"indexing: {done}/{len(texts)} distinct sentences segmented")
 
-    text_ptr = np.zeros(len(text_lengths) + 1, dtype=np.int64)
-    np.cumsum(np.frombuffer(text_lengths, dtype=np.int64), out=text_ptr[1:])
+    text_ptr = _offsets(np.frombuffer(text_lengths, dtype=np.int64))
     term_ptr, term_ids = _gather_csr(
         np.frombuffer(distinct_ptr, dtype=np.int64),
         np.frombuffer(distinct_ids, dtype=np.int32),
@@ -292,8 +299,7 @@ def _segment_rows(
 def _index_rows(index: Index) -> _Rows:
     """A stored index as rows, without copying its arrays."""
     counts = np.bincount(index.sentence_doc, minlength=len(index.documents))
-    doc_ptr = np.zeros(len(index.documents) + 1, dtype=np.int64)
-    np.cumsum(counts, out=doc_ptr[1:])
+    doc_ptr = _offsets(counts)
     return _Rows(
         documents=index.documents,
         stamps=index.document_stamps,
