@@ -78,8 +78,8 @@ class BM25:
         n_docs = len(doc_len)
 
         # One sort of term-major keys groups every (term, doc) pair; run lengths are the tfs.
-        # In place and in blocks, so that the peak stays near one int64 per token, then
-        # about 24 bytes per posting.
+        # Keys are made in place and document ids expanded in blocks, and each temporary is
+        # dropped as soon as it is used: the build's peak memory is these arrays.
         stride = max(n_docs, 1)
         keys = ids.astype(np.int64)
         keys *= stride
