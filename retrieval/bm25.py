@@ -11,8 +11,30 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 _SAMPLE_STRIDE = 16
-# Documents whose ids are expanded at a time while building.
-_BLOCK = 1 << 16
+# Tokens or postings, and documents, handled at a time while building, so that
+# temporaries stay small next to the postings themselves.
+_BLOCK = 1 << 20
+_DOC_BLOCK = 1 << 16
+
+
+def _run_lengths(starts: np.ndarray, n_runs: int) -> np.ndarray:
+    """Lengths of the runs that begin where the boolean `starts` is True (it is at 0)."""
+    lengths = np.empty(n_runs, dtype=np.int32)
+    done = 0
+    previous = 0
+    for lo in range(0, len(starts), _BLOCK):
+        begins = np.flatnonzero(starts[lo : lo + _BLOCK]) + lo
+        if len(begins) == 0:
+            continue
+        if lo:
+            lengths[done] = begins[0] - previous
+            done += 1
+        lengths[done : done + len(begins) - 1] = np.diff(begins)
+        done += len(begins) - 1
+        previous = begins[-1]
+    if n_runs:
+        lengths[done] = len(starts) - previous
+    return lengths
 
 
 class BM25:
@@ -83,16 +105,15 @@ class BM25:
         stride = max(n_docs, 1)
         keys = ids.astype(np.int64)
         keys *= stride
-        for lo in range(0, n_docs, _BLOCK):
-            hi = min(lo + _BLOCK, n_docs)
+        for lo in range(0, n_docs, _DOC_BLOCK):
+            hi = min(lo + _DOC_BLOCK, n_docs)
             keys[ptr[lo] : ptr[hi]] += np.repeat(np.arange(lo, hi, dtype=np.int64), doc_len[lo:hi])
         keys.sort()
         new_pair = np.ones(len(keys), dtype=bool)
         np.not_equal(keys[1:], keys[:-1], out=new_pair[1:])
         pair_keys = keys[new_pair]
-        n_tokens = len(keys)
         del keys
-        tf = np.diff(np.flatnonzero(new_pair), append=n_tokens).astype(np.int32)
+        tf = _run_lengths(new_pair, len(pair_keys))
         del new_pair
         # Keys are sorted, so each term's postings start where its first key would go.
         term_ptr = np.searchsorted(pair_keys, np.arange(n_terms + 1, dtype=np.int64) * stride)
@@ -116,12 +137,14 @@ class BM25:
         doc_norm = k1 * (1 - b + b * doc_len / avgdl)
         post_weight = tf.astype(np.float64)
         del tf
-        denominator = doc_norm[post_docs]
-        denominator += post_weight
-        post_weight *= k1 + 1
-        post_weight /= denominator
-        del denominator
-        post_weight *= np.repeat(idf, df)
+        for lo in range(0, len(post_weight), _BLOCK):
+            hi = min(lo + _BLOCK, len(post_weight))
+            w = post_weight[lo:hi]
+            denominator = doc_norm[post_docs[lo:hi]]
+            denominator += w
+            w *= k1 + 1
+            w /= denominator
+            w *= idf[np.searchsorted(term_ptr, np.arange(lo, hi), side="right") - 1]
         return cls(term_ptr, post_docs, post_weight, idf, doc_norm, k1, b, epsilon)
 
     def arrays(self) -> dict[str, np.ndarray]:

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
+import retrieval.bm25 as bm25_module
 from retrieval.bm25 import BM25
 from retrieval.tokenizer import segment
 
@@ -180,3 +181,15 @@ def test_top_k_ties_among_many_candidates_go_to_the_lowest_indices() -> None:
     np.testing.assert_array_equal(top, scores[docs])
     docs, _ = bm25.top_k([vocab["x"]], 4)
     assert docs.tolist() == [0, 1, 2, 3]
+
+
+def test_building_in_small_blocks_gives_the_same_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(11)
+    corpus = [*random_corpus(rng, 200, 30), []]
+    ptr, ids, vocab = to_csr(corpus)
+    whole = BM25.build(ptr, ids, len(vocab)).arrays()
+    monkeypatch.setattr(bm25_module, "_BLOCK", 7)
+    monkeypatch.setattr(bm25_module, "_DOC_BLOCK", 3)
+    blocks = BM25.build(ptr, ids, len(vocab)).arrays()
+    for name, values in whole.items():
+        np.testing.assert_array_equal(blocks[name], values, err_msg=name)
