@@ -16,7 +16,7 @@ import numpy as np
 
 from retrieval.abstention import abstains, known_words
 from retrieval.index import Index
-from retrieval.query import Query, parse_query
+from retrieval.query import Query, parse_query, search_terms
 from retrieval.question_types import offers, question_kind
 from retrieval.results import Answer, Citation
 
@@ -147,7 +147,7 @@ class Answerer:
         """The question, the candidate sentences and their features (columns: FEATURES)."""
         index = self.index
         query = parse_query(index, question)
-        passages, passage_scores = index.bm25.top_k(query.term_ids, self.passages)
+        passages, passage_scores = index.bm25.top_k(search_terms(index, query), self.passages)
         if not query.groups or not len(passages):
             return query, np.zeros(0, dtype=np.int64), np.zeros((0, len(FEATURES)))
         word_weights, pair_weights = self._term_weights(query)

@@ -120,6 +120,28 @@ def parse_query(index: Index, text: str) -> Query:
     return Query(text, tuple(words), groups)
 
 
+# Passage retrieval leaves out a term found in more than a fifth of the passages, once that
+# is more than a few thousand: its postings are the longest, so it costs most of the search
+# time and most of the index pages a question touches, while its idf is among the lowest.
+# Measured on ViNewsQA dev with no floor (the 20 % cut alone): hit@1 61.6 -> 61.6, hit@3
+# 77.5 -> 77.7, passage recall@1 65.3 -> 65.1; search p50 at 100k passages 2.05 -> 1.30 ms.
+# The answerer still weighs every word of the question when it scores sentences.
+COMMON_SHARE = 0.2
+COMMON_MIN_PASSAGES = 5000
+# A question made only of common words still searches by its rarest ones.
+KEEP_RAREST = 3
+
+
+def search_terms(index: Index, query: Query) -> list[int]:
+    """The term ids of `query` that passage retrieval scores (see COMMON_SHARE)."""
+    ids = query.term_ids
+    ptr = index.bm25.term_ptr
+    passages = {t: int(ptr[t + 1] - ptr[t]) for t in ids}
+    limit = max(COMMON_SHARE * index.n_passages, COMMON_MIN_PASSAGES)
+    rarest = set(sorted(passages, key=passages.__getitem__)[:KEEP_RAREST])
+    return [t for t in ids if passages[t] <= limit or t in rarest]
+
+
 def query_terms(index: Index, text: str) -> list[int]:
-    """Vocabulary ids of the content terms of `text` (terms the corpus never uses dropped)."""
-    return parse_query(index, text).term_ids
+    """The term ids passage retrieval scores for `text`."""
+    return search_terms(index, parse_query(index, text))
