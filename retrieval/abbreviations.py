@@ -8,17 +8,23 @@ Forms are compared folded and lowercased ("LĐTBXH" and "ldtbxh" are one key), s
 questions are typed with and without diacritics alike.
 """
 
+from __future__ import annotations
+
 import re
 import weakref
 from collections.abc import Iterable
 from functools import cache, lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from retrieval.index import Index
 from retrieval.normalize import fold, normalize
 from retrieval.tokenizer import index_terms
+
+if TYPE_CHECKING:
+    # The index stores what corpus_abbreviations finds, so it imports this module.
+    from retrieval.index import Index
 
 _WORD = re.compile(r"[^\W_]+")
 _PARENTHESISED = re.compile(r"\(([^()]{2,60})\)")
@@ -106,11 +112,16 @@ Forms = dict[str, list[tuple[tuple[str, ...], str]]]
 _FORMS: dict[int, tuple[weakref.ref[Index], Forms]] = {}
 
 
-def _sentences_with_parentheses(index: Index) -> list[str]:
-    """Only sentences holding "(" can define a pair: found in the text bytes, not decoded."""
-    at = np.flatnonzero(np.asarray(index.sentence_text_blob) == ord("("))
-    sentences = np.unique(np.searchsorted(index.sentence_text_ptr, at, side="right") - 1)
-    return [index.sentence_text(int(s)) for s in sentences.tolist()]
+def corpus_abbreviations(text_ptr: np.ndarray, text_blob: np.ndarray) -> dict[str, str]:
+    """The pairs the sentences (UTF-8 `text_blob`, offsets `text_ptr`) define. Run once when
+    the index is built: only sentences holding "(" can define one, found in the bytes."""
+    at = np.flatnonzero(np.asarray(text_blob) == ord("("))
+    sentences = np.unique(np.searchsorted(text_ptr, at, side="right") - 1)
+    blob = memoryview(np.asarray(text_blob))
+    return defined_abbreviations(
+        bytes(blob[int(text_ptr[s]) : int(text_ptr[s + 1])]).decode("utf-8")
+        for s in sentences.tolist()
+    )
 
 
 def forms(index: Index) -> Forms:
@@ -121,7 +132,7 @@ def forms(index: Index) -> Forms:
     if cached and cached[0]() is index:
         return cached[1]
     pairs = [(short, long) for short, longs in common().items() for long in longs]
-    pairs += list(defined_abbreviations(_sentences_with_parentheses(index)).items())
+    pairs += list(index.abbreviations.items())
     found: Forms = {}
     for short, long in pairs:
         short_words, long_words = tuple(words(short)), tuple(words(long))
@@ -181,4 +192,12 @@ def other_forms(index: Index, text: str, terms: Iterable[str]) -> dict[str, list
     return extra
 
 
-__all__ = ["common", "defined_abbreviations", "forms", "key", "other_forms", "words"]
+__all__ = [
+    "common",
+    "corpus_abbreviations",
+    "defined_abbreviations",
+    "forms",
+    "key",
+    "other_forms",
+    "words",
+]

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from retrieval.abbreviations import corpus_abbreviations
 from retrieval.bm25 import BM25
 from retrieval.documents import (
     CorpusError,
@@ -40,7 +41,7 @@ from retrieval.documents import (
 )
 from retrieval.tokenizer import index_terms
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 # Bump whenever the terms produced for a text change (normaliser, segmenter, filtering):
 # old indexes then no longer match the fingerprint and are rebuilt.
 PIPELINE_VERSION = 2
@@ -102,6 +103,9 @@ class Index:
     # update_index reuses the documents whose file still matches.
     document_stamps: list[tuple[int, int] | None]
     pipeline_version: int
+    # Short form -> long form, as the corpus defines them ("… (Ban Chỉ đạo)"): found once
+    # here, because scanning a million passages at the first question takes seconds.
+    abbreviations: dict[str, str]
 
     @property
     def n_sentences(self) -> int:
@@ -407,6 +411,7 @@ def _index_of_rows(
         bm25=bm25,
         document_stamps=rows.stamps,
         pipeline_version=PIPELINE_VERSION,
+        abbreviations=corpus_abbreviations(rows.text_ptr, rows.text_blob),
     )
 
 
@@ -576,6 +581,7 @@ def save_index(index: Index, path: Path) -> None:
         ],
         # Ids are list positions: vocab[term] == position of term.
         "vocabulary": sorted(index.vocab, key=index.vocab.__getitem__),
+        "abbreviations": index.abbreviations,
     }
     with _locked(path):
         generation = f"{_GENERATION_PREFIX}{secrets.token_hex(8)}"
@@ -657,6 +663,7 @@ def _load_generation(folder: Path) -> Index:
         pipeline_version = int(meta["pipeline_version"])
         terms = [str(t) for t in meta["vocabulary"]]
         fingerprint = str(meta["fingerprint"])
+        abbreviations = {str(k): str(v) for k, v in meta["abbreviations"].items()}
         passage_sentences = int(parameters["passage_sentences"])
         k1, b, epsilon = (float(parameters[key]) for key in ("k1", "b", "epsilon"))
     except (KeyError, TypeError, ValueError) as exc:
@@ -698,6 +705,7 @@ def _load_generation(folder: Path) -> Index:
         bm25=bm25,
         document_stamps=stamps,
         pipeline_version=pipeline_version,
+        abbreviations=abbreviations,
         **arrays,
     )
 

@@ -1,6 +1,9 @@
 """Abbreviations: the bundled table and the pairs a corpus defines in parentheses."""
 
+from pathlib import Path
+
 from retrieval.abbreviations import common, defined_abbreviations
+from retrieval.index import load_index, open_index
 
 
 def test_the_table_holds_both_meanings_of_an_ambiguous_abbreviation() -> None:
@@ -35,3 +38,18 @@ def test_parentheses_that_do_not_abbreviate_define_nothing() -> None:
         )
         == {}
     )
+
+
+def test_the_index_keeps_the_pairs_its_corpus_defines(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "hop.txt").write_text(
+        "Phiên họp Ban Chỉ đạo\n\nSáng 13-1, Thủ tướng chủ trì phiên họp thứ 5 Ban Chỉ đạo "
+        "Trung ương về chính sách nhà ở và thị trường bất động sản (Ban Chỉ đạo).\n",
+        encoding="utf-8",
+    )
+    open_index(corpus, tmp_path / "index", notice=lambda _: None)
+    loaded = load_index(tmp_path / "index")
+    assert loaded.abbreviations == {
+        "Ban Chỉ đạo": "Ban Chỉ đạo Trung ương về chính sách nhà ở và thị trường bất động sản"
+    }
