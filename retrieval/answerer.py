@@ -1,16 +1,18 @@
 """Extractive answering: score the sentences of the best passages, quote the best ones.
 
 Every sentence of the top passages gets a few features (how much of the question's
-weight it holds, how its passage ranks, how its whole document ranks by BM25, whether it
-offers the kind of answer the question word asks for, whether it merely echoes the
-question, what its neighbours hold) and is scored by a weighted sum. The weights were
-fitted on UIT-ViNewsQA dev by `bench/fit_answer_weights.py`; the question's weight is the
-BM25 idf of its terms.
+weight it holds, over the corpus and within its own article, how its passage ranks, how
+its whole document ranks by BM25, whether it offers the kind of answer the question word
+asks for, whether it merely echoes the question, what its neighbours hold) and is scored
+by a weighted sum. The weights were fitted on UIT-ViNewsQA dev by
+`bench/fit_answer_weights.py`; the question's weight is the BM25 idf of its terms.
 
 A question whose best sentence (with its context) covers too little of that weight is
 not answered: quoting a loosely related sentence as an answer would mislead more than
 saying nothing. `retrieval/abstention.py` decides how little is too little.
 """
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -38,8 +40,11 @@ FEATURES = (
     "echo",  # share of the sentence's own terms that are the question's
     "length",  # log of the sentence's term count
     "lead",  # first sentence of its document: a headline
+    "local_coverage",  # word_coverage with the words weighed by their idf within the document
 )
-WEIGHTS = np.array([1.0, 0.2, 0.181, 0.727, 0.739, 0.034, 0.085, 0.226, 0.379, 0.033, 0.028])
+WEIGHTS = np.array(
+    [1.0, 0.247, 0.278, 1.688, 1.272, 0.127, 0.181, 0.402, 0.476, 0.026, 0.058, 0.822]
+)
 # The sentence is quoted with its predecessor as context when that one holds this much
 # more of the question.
 CONTEXT_GAIN = 0.2
@@ -60,6 +65,23 @@ def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     counts = ends - starts
     offsets = np.repeat(starts - np.cumsum(counts) + counts, counts)
     return offsets + np.arange(int(counts.sum()))
+
+
+@dataclass(frozen=True)
+class _Documents:
+    """The candidate documents' sentences, back to back: document i's sentences are
+    `first[i]` .. `last[i] - 1`, at rows `rows[i]` on of `present` (row r, word g: the
+    sentence holds a form of the question's word g) and `echo` (the share of the
+    sentence's terms that are the question's); `tf[i, j]`: how often document i holds
+    the question's term `ids[j]`."""
+
+    first: np.ndarray
+    last: np.ndarray
+    rows: np.ndarray
+    present: np.ndarray
+    echo: np.ndarray
+    tf: np.ndarray
+    ids: np.ndarray
 
 
 class Answerer:
@@ -117,31 +139,50 @@ class Answerer:
         present[owner[hit], groups[at[hit]]] = True
         return present, owner[hit], at[hit], ids
 
-    def _present(self, query: Query, sentences: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """present[i, g]: sentence `sentences[i]` holds a form of the question's word g;
-        echo[i]: the share of the sentence's terms that are the question's."""
-        ptr = self.index.sentence_term_ptr
+    def _documents(self, query: Query, docs: np.ndarray) -> _Documents:
+        """The question's words in every sentence of the documents `docs` (sorted)."""
+        index = self.index
+        first = np.searchsorted(index.sentence_doc, docs)
+        last = np.searchsorted(index.sentence_doc, docs, side="right")
+        ptr = index.sentence_term_ptr
+        sentences = _ranges(first, last)
         starts, ends = ptr[sentences], ptr[sentences + 1]
-        present, owner, _, _ = self._matches(query, starts, ends)
-        lengths = np.maximum(ends - starts, 1)
-        return present, np.bincount(owner, minlength=len(sentences)) / lengths
+        present, owner, at, ids = self._matches(query, starts, ends)
+        echo = np.bincount(owner, minlength=len(starts)) / np.maximum(ends - starts, 1)
+        rows = np.cumsum(last - first) - (last - first)
+        doc_of_row = np.repeat(np.arange(len(docs)), last - first)
+        tf = np.zeros((len(docs), len(ids)))
+        np.add.at(tf, (doc_of_row[owner], at), 1.0)
+        return _Documents(first, last, rows, present, echo, tf, ids)
 
-    def _document_scores(self, query: Query, docs: np.ndarray) -> np.ndarray:
-        """BM25 of each whole document in `docs` (sorted), divided by the best of them.
+    def _document_scores(self, found: _Documents) -> np.ndarray:
+        """BM25 of each whole document, divided by the best of them.
 
         A passage sees a third of its article; the question's other words are often
         elsewhere in the same article, which is what tells two similar articles apart.
         The terms' idf is the passages' (no document frequencies are stored)."""
         ptr = self.index.sentence_term_ptr
-        starts = ptr[np.searchsorted(self.index.sentence_doc, docs)]
-        ends = ptr[np.searchsorted(self.index.sentence_doc, docs, side="right")]
-        _, owner, at, ids = self._matches(query, starts, ends)
-        tf = np.zeros((len(docs), len(ids)))
-        np.add.at(tf, (owner, at), 1.0)
-        norm = DOC_K1 * (1 - DOC_B + DOC_B * (ends - starts) / self.average_doc_terms)
-        scores = (tf * (DOC_K1 + 1) / (tf + norm[:, None])) @ self.index.bm25.idf[ids]
+        norm = DOC_K1 * (
+            1 - DOC_B + DOC_B * (ptr[found.last] - ptr[found.first]) / self.average_doc_terms
+        )
+        tf = found.tf
+        scores = (tf * (DOC_K1 + 1) / (tf + norm[:, None])) @ self.index.bm25.idf[found.ids]
         best = float(scores.max()) if len(scores) else 0.0
-        return scores / best if best > 0 else np.ones(len(docs))
+        return scores / best if best > 0 else np.ones(len(scores))
+
+    @staticmethod
+    def _local_weights(found: _Documents, word_weights: np.ndarray) -> np.ndarray:
+        """Each document's weights of the question's words: the word weight times an idf
+        over the document's own sentences, as a share of the words the document holds.
+
+        The article's topic ("chuối", a person's name) is rare in the corpus but in most
+        of the article's sentences; the words that single out one sentence of it (what
+        the question asks about that topic) are the ones rare within the article."""
+        counts = found.last - found.first
+        in_sentences = np.add.reduceat(found.present, found.rows, axis=0)
+        weights = word_weights * np.log((counts[:, None] + 1) / (in_sentences + 0.5))
+        weights = np.where(in_sentences > 0, weights, 0.0)
+        return weights / np.maximum(weights.sum(axis=1, keepdims=True), 1e-9)
 
     def candidates(self, question: str) -> tuple[Query, np.ndarray, np.ndarray]:
         """The question, the candidate sentences and their features (columns: FEATURES)."""
@@ -158,28 +199,27 @@ class Answerer:
         # Min-max, because BM25 scores of tiny corpora can be zero or negative.
         low, spread = float(passage_scores[-1]), float(passage_scores[0] - passage_scores[-1])
         relative = (passage_scores - low) / spread if spread > 0 else np.ones(len(passages))
-        docs = index.sentence_doc[sentences]
-        candidate_docs = np.unique(docs)
-        document = self._document_scores(query, candidate_docs)[
-            np.searchsorted(candidate_docs, docs)
-        ]
+        candidate_docs = np.unique(index.sentence_doc[sentences])
+        doc = np.searchsorted(candidate_docs, index.sentence_doc[sentences])
+        found = self._documents(query, candidate_docs)
 
-        present, echo = self._present(query, sentences)
-        last = index.n_sentences - 1
-        previous, following = np.maximum(sentences - 1, 0), np.minimum(sentences + 1, last)
-        before = self._present(query, previous)[0] & (index.sentence_doc[previous] == docs)[:, None]
-        after = (
-            self._present(query, following)[0] & (index.sentence_doc[following] == docs)[:, None]
-        )
+        # A sentence's row among its documents' sentences; its neighbours' rows, or the
+        # empty row past the last when the neighbour is in another document.
+        row = found.rows[doc] + sentences - found.first[doc]
+        first_of_doc = sentences == found.first[doc]
+        empty = len(found.present)
+        present = np.vstack([found.present, np.zeros((1, len(query.groups)), dtype=bool)])
+        before = present[np.where(first_of_doc, empty, row - 1)]
+        after = present[np.where(sentences + 1 == found.last[doc], empty, row + 1)]
+        present = present[row]
         coverage = present @ word_weights
         kind = question_kind(question)
-        first_of_doc = (sentences == 0) | (index.sentence_doc[previous] != docs)
         features = np.column_stack(
             [
                 coverage,
                 present @ pair_weights,
                 np.repeat(relative, ends - starts),
-                document,
+                self._document_scores(found)[doc],
                 (present | before) @ word_weights - coverage,
                 before @ word_weights,
                 after @ word_weights,
@@ -187,11 +227,12 @@ class Answerer:
                     kind is not None and offers(kind, index.sentence_text(s), question)
                     for s in sentences.tolist()
                 ],
-                echo,
+                found.echo[row],
                 np.log1p(
                     index.sentence_term_ptr[sentences + 1] - index.sentence_term_ptr[sentences]
                 ),
                 first_of_doc,
+                (present * self._local_weights(found, word_weights)[doc]).sum(axis=1),
             ]
         )
         return query, sentences, features
