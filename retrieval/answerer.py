@@ -34,17 +34,16 @@ FEATURES = (
     "passage",  # the passage's BM25 score, min-max scaled over the candidates
     "document",  # BM25 of the whole document, scaled by the best candidate document's
     "context_gain",  # coverage the previous sentence adds (the sentence leans on it)
-    "previous",  # coverage of the previous sentence alone
     "next",  # coverage of the next sentence alone
     "kind",  # holds the kind of answer the question word asks for
     "echo",  # share of the sentence's own terms that are the question's
-    "length",  # log of the sentence's term count
     "lead",  # first sentence of its document: a headline
     "local_coverage",  # word_coverage with the words weighed by their idf within the document
+    # Share of the sentence's own idf weight that is the question's: with "echo", whether
+    # the sentence adds rare words of its own or only the question's.
+    "echo_weight",
 )
-WEIGHTS = np.array(
-    [1.0, 0.247, 0.278, 1.688, 1.272, 0.127, 0.181, 0.402, 0.476, 0.026, 0.058, 0.822]
-)
+WEIGHTS = np.array([1.0, 0.285, 0.275, 1.588, 1.281, 0.153, 0.371, 1.305, 0.033, 0.749, -1.226])
 # The sentence is quoted with its predecessor as context when that one holds this much
 # more of the question.
 CONTEXT_GAIN = 0.2
@@ -71,15 +70,16 @@ def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
 class _Documents:
     """The candidate documents' sentences, back to back: document i's sentences are
     `first[i]` .. `last[i] - 1`, at rows `rows[i]` on of `present` (row r, word g: the
-    sentence holds a form of the question's word g) and `echo` (the share of the
-    sentence's terms that are the question's); `tf[i, j]`: how often document i holds
-    the question's term `ids[j]`."""
+    sentence holds a form of the question's word g), `echo` and `echo_weight` (the share
+    of the sentence's terms, and of their idf weight, that are the question's); `tf[i, j]`:
+    how often document i holds the question's term `ids[j]`."""
 
     first: np.ndarray
     last: np.ndarray
     rows: np.ndarray
     present: np.ndarray
     echo: np.ndarray
+    echo_weight: np.ndarray
     tf: np.ndarray
     ids: np.ndarray
 
@@ -149,11 +149,20 @@ class Answerer:
         starts, ends = ptr[sentences], ptr[sentences + 1]
         present, owner, at, ids = self._matches(query, starts, ends)
         echo = np.bincount(owner, minlength=len(starts)) / np.maximum(ends - starts, 1)
+        idf = index.bm25.idf
+        weight = np.bincount(
+            np.repeat(np.arange(len(starts)), ends - starts),
+            idf[index.sentence_term_ids[_ranges(starts, ends)]],
+            minlength=len(starts),
+        )
+        echo_weight = np.bincount(owner, idf[ids[at]], minlength=len(starts)) / np.maximum(
+            weight, 1e-9
+        )
         rows = np.cumsum(last - first) - (last - first)
         doc_of_row = np.repeat(np.arange(len(docs)), last - first)
         tf = np.zeros((len(docs), len(ids)))
         np.add.at(tf, (doc_of_row[owner], at), 1.0)
-        return _Documents(first, last, rows, present, echo, tf, ids)
+        return _Documents(first, last, rows, present, echo, echo_weight, tf, ids)
 
     def _document_scores(self, found: _Documents) -> np.ndarray:
         """BM25 of each whole document, divided by the best of them.
@@ -221,18 +230,15 @@ class Answerer:
                 np.repeat(relative, ends - starts),
                 self._document_scores(found)[doc],
                 (present | before) @ word_weights - coverage,
-                before @ word_weights,
                 after @ word_weights,
                 [
                     kind is not None and offers(kind, index.sentence_text(s), question)
                     for s in sentences.tolist()
                 ],
                 found.echo[row],
-                np.log1p(
-                    index.sentence_term_ptr[sentences + 1] - index.sentence_term_ptr[sentences]
-                ),
                 first_of_doc,
                 (present * self._local_weights(found, word_weights)[doc]).sum(axis=1),
+                found.echo_weight[row],
             ]
         )
         return query, sentences, features
