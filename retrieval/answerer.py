@@ -39,12 +39,14 @@ FEATURES = (
     "length",  # log of the sentence's term count
     "lead",  # first sentence of its document: a headline
 )
-WEIGHTS = np.array([1.0, 0.2, 0.181, 0.727, 0.739, 0.034, 0.085, 0.226, 0.379, 0.033, 0.028])
+WEIGHTS = np.array([1.0, 0.201, 0.152, 0.724, 0.745, 0.034, 0.089, 0.228, 0.418, 0.041, 0.023])
 # The sentence is quoted with its predecessor as context when that one holds this much
 # more of the question.
 CONTEXT_GAIN = 0.2
-# Document BM25 parameters: measured on ViNewsQA (k1 0.9-2.0, b 0.3-1.0 within 0.5 points).
-DOC_K1, DOC_B = 1.2, 0.75
+# Document BM25 parameters, measured on ViNewsQA with the documents' idf: k1 0.9-2.0 are
+# within 0.3 points; full length normalisation (b 1.0 against 0.75) adds 0.1-0.4 points of
+# gold document first and hit@1, written and without diacritics (held out).
+DOC_K1, DOC_B = 1.2, 1.0
 
 
 def support(features: np.ndarray) -> float:
@@ -131,7 +133,9 @@ class Answerer:
 
         A passage sees a third of its article; the question's other words are often
         elsewhere in the same article, which is what tells two similar articles apart.
-        The terms' idf is the passages' (no document frequencies are stored)."""
+        The terms' idf counts documents (`Index.document_idf`): with the passages' idf,
+        gold document first 79.7 / 78.4 % (written / without diacritics, held out)
+        against 80.3 / 79.1 %."""
         ptr = self.index.sentence_term_ptr
         starts = ptr[np.searchsorted(self.index.sentence_doc, docs)]
         ends = ptr[np.searchsorted(self.index.sentence_doc, docs, side="right")]
@@ -139,7 +143,7 @@ class Answerer:
         tf = np.zeros((len(docs), len(ids)))
         np.add.at(tf, (owner, at), 1.0)
         norm = DOC_K1 * (1 - DOC_B + DOC_B * (ends - starts) / self.average_doc_terms)
-        scores = (tf * (DOC_K1 + 1) / (tf + norm[:, None])) @ self.index.bm25.idf[ids]
+        scores = (tf * (DOC_K1 + 1) / (tf + norm[:, None])) @ self.index.document_idf[ids]
         best = float(scores.max()) if len(scores) else 0.0
         return scores / best if best > 0 else np.ones(len(docs))
 
