@@ -41,7 +41,7 @@ from retrieval.documents import (
 )
 from retrieval.tokenizer import index_terms
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 # Bump whenever the terms produced for a text change (normaliser, segmenter, filtering):
 # old indexes then no longer match the fingerprint and are rebuilt.
 PIPELINE_VERSION = 2
@@ -57,6 +57,8 @@ _PROGRESS_MIN_STEP = 5000
 # jobs runs in this process, where starting a pool would cost more than it saves.
 _READ_CHUNK = 32
 _SEGMENT_CHUNK = 256
+# Postings handled at a time when counting document frequencies.
+_POSTINGS_BLOCK = 1 << 22
 
 # name -> dtype of every array stored next to index.json (BM25's under a "bm25_" prefix).
 _ARRAYS = {
@@ -68,6 +70,7 @@ _ARRAYS = {
     "sentence_term_ptr": np.int64,
     "sentence_term_ids": np.int32,
     "passage_sentence_ptr": np.int64,
+    "document_idf": np.float64,
 }
 
 
@@ -106,6 +109,8 @@ class Index:
     # Short form -> long form, as the corpus defines them ("… (Ban Chỉ đạo)"): found once
     # here, because scanning a million passages at the first question takes seconds.
     abbreviations: dict[str, str]
+    # Each term's idf over documents rather than passages (see `_document_idf`).
+    document_idf: np.ndarray
 
     @property
     def n_sentences(self) -> int:
@@ -376,6 +381,28 @@ def _passage_ptr(doc_ptr: np.ndarray, passage_sentences: int) -> np.ndarray:
     return ptr
 
 
+def _document_idf(bm25: BM25, passage_doc: np.ndarray, n_documents: int) -> np.ndarray:
+    """ln(1 + (N - df + 0.5) / (df + 0.5)) with df the number of documents holding the term.
+
+    The answerer ranks whole documents with it: a word repeated through one article is in
+    many of its passages, so the passages' idf takes it for common, while counted by
+    documents it is as rare as it is across articles. This idf is never negative, so it
+    also serves a corpus of one document. Postings are in passage order, hence in document
+    order: a term's documents are the changes of document along its postings."""
+    df = np.zeros(bm25.n_terms, dtype=np.int64)
+    term_ptr, post_docs = bm25.term_ptr, bm25.post_docs
+    firsts = term_ptr[:-1]
+    for lo in range(0, len(post_docs), _POSTINGS_BLOCK):
+        hi = min(lo + _POSTINGS_BLOCK, len(post_docs))
+        docs = passage_doc[post_docs[lo:hi]]
+        before = passage_doc[post_docs[lo - 1]] if lo else -1
+        new = docs != np.concatenate(([before], docs[:-1]))
+        new[firsts[(firsts >= lo) & (firsts < hi)] - lo] = True
+        terms = np.searchsorted(term_ptr, np.flatnonzero(new) + lo, side="right") - 1
+        df += np.bincount(terms, minlength=bm25.n_terms)
+    return np.log1p((n_documents - df + 0.5) / (df + 0.5))
+
+
 def _index_of_rows(
     rows: _Rows,
     vocab: dict[str, int],
@@ -388,6 +415,7 @@ def _index_of_rows(
     # runs of sentences, so the sentence term array already is the passage CSR.
     bm25 = BM25.build(rows.term_ptr[passage_ptr], rows.term_ids, len(vocab))
     n_sentences = len(rows.start)
+    sentence_doc = np.repeat(np.arange(len(rows.documents), dtype=np.int32), np.diff(rows.doc_ptr))
     if progress is not None:
         progress(
             f"indexed {len(rows.documents)} documents: {n_sentences} sentences, "
@@ -398,9 +426,7 @@ def _index_of_rows(
         vocab=vocab,
         fingerprint=fingerprint,
         passage_sentences=passage_sentences,
-        sentence_doc=np.repeat(
-            np.arange(len(rows.documents), dtype=np.int32), np.diff(rows.doc_ptr)
-        ),
+        sentence_doc=sentence_doc,
         sentence_start=rows.start,
         sentence_end=rows.end,
         sentence_text_ptr=rows.text_ptr,
@@ -412,6 +438,7 @@ def _index_of_rows(
         document_stamps=rows.stamps,
         pipeline_version=PIPELINE_VERSION,
         abbreviations=corpus_abbreviations(rows.text_ptr, rows.text_blob),
+        document_idf=_document_idf(bm25, sentence_doc[passage_ptr[:-1]], len(rows.documents)),
     )
 
 
@@ -697,6 +724,8 @@ def _load_generation(folder: Path) -> Index:
         raise IndexUnreadable(f"BM25 arrays are inconsistent: {exc}") from exc
     if bm25.n_terms != len(vocab) or bm25.n_docs != len(passage_ptr) - 1:
         raise IndexUnreadable("BM25 arrays do not match the vocabulary or the passages")
+    if len(arrays["document_idf"]) != len(vocab):
+        raise IndexUnreadable("document idf does not match the vocabulary")
     return Index(
         documents=documents,
         vocab=vocab,

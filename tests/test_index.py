@@ -110,6 +110,25 @@ def test_bm25_over_passages_matches_rank_bm25(built: Index) -> None:
         np.testing.assert_allclose(built.bm25.scores(ids), reference.get_scores(query), atol=1e-9)
 
 
+@pytest.mark.parametrize("block", [1, 2, 1 << 22])
+def test_document_idf_counts_documents_not_passages(
+    built: Index, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    # Small blocks put document changes and term starts on block edges.
+    monkeypatch.setattr(index_module, "_POSTINGS_BLOCK", block)
+    index = build_index(parsed_documents(built.documents[0].path.parent), "fp")
+    holding: dict[str, set[int]] = {}
+    for i in range(index.n_sentences):
+        for term in index_terms(index.sentence_text(i)):
+            holding.setdefault(term, set()).add(int(index.sentence_doc[i]))
+    n = len(index.documents)
+    for term, docs in holding.items():
+        expected = np.log1p((n - len(docs) + 0.5) / (len(docs) + 0.5))
+        assert index.document_idf[index.vocab[term]] == pytest.approx(expected)
+    # The headline is in three passages of two documents.
+    assert holding["~xang"] == {0, 1}
+
+
 def test_each_distinct_sentence_is_segmented_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
