@@ -41,7 +41,7 @@ from retrieval.documents import (
 )
 from retrieval.tokenizer import index_terms
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 # Bump whenever the terms produced for a text change (normaliser, segmenter, filtering):
 # old indexes then no longer match the fingerprint and are rebuilt.
 PIPELINE_VERSION = 2
