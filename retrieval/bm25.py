@@ -157,7 +157,11 @@ class BM25:
         missing = [name for name in cls.ARRAY_NAMES if name not in arrays]
         if missing:
             raise ValueError(f"missing arrays: {', '.join(missing)}")
-        term_ptr, post_docs, post_tf, idf, doc_norm = (arrays[name] for name in cls.ARRAY_NAMES)
+        # Plain views of the maps: numpy's memmap subclass costs microseconds in every slice
+        # and ufunc, and scoring does several of each per query term.
+        term_ptr, post_docs, post_tf, idf, doc_norm = (
+            np.asarray(arrays[name]) for name in cls.ARRAY_NAMES
+        )
         if any(arrays[name].ndim != 1 for name in cls.ARRAY_NAMES):
             raise ValueError("BM25 arrays must be one-dimensional")
         if post_tf.dtype.kind != "u":
@@ -180,7 +184,9 @@ class BM25:
             docs = self.post_docs[lo:hi]
             # rank_bm25's formula, operation by operation, so every score is the same double.
             weight = self.post_tf[lo:hi].astype(np.float64)
-            denominator = self.doc_norm[docs]
+            # "wrap" gathers with the int32 ids as they are, where the default first copies
+            # them to int64; the ids are in range, and add.at below raises on any past the end.
+            denominator = np.take(self.doc_norm, docs, mode="wrap")
             denominator += weight
             weight *= self.k1 + 1
             weight /= denominator
