@@ -212,3 +212,17 @@ def test_building_in_small_blocks_gives_the_same_arrays(monkeypatch: pytest.Monk
     blocks = BM25.build(ptr, ids, len(vocab)).arrays()
     for name, values in whole.items():
         np.testing.assert_array_equal(blocks[name], values, err_msg=name)
+
+
+def test_scoring_in_small_blocks_gives_the_same_scores(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(12)
+    corpus = random_corpus(rng, 200, 30)
+    ptr, ids, vocab = to_csr(corpus)
+    bm25 = BM25.build(ptr, ids, len(vocab))
+    query = [vocab["w0"], vocab["w1"], vocab["w7"], vocab["w1"]]
+    whole = bm25.scores(query)
+    monkeypatch.setattr(bm25_module, "_SCORE_BLOCK", 7)
+    np.testing.assert_array_equal(bm25.scores(query), whole)
+    np.testing.assert_allclose(
+        whole, BM25Okapi(corpus).get_scores(["w0", "w1", "w7", "w1"]), atol=1e-9
+    )
