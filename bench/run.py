@@ -35,6 +35,22 @@ def _status_kb(field: str) -> int:
     raise KeyError(field)
 
 
+def _mapped_mb(folder: Path) -> dict[str, float]:
+    """Resident MB of each file under `folder` that this process maps, largest first: which
+    index arrays the pages in serving_rss_file_mb belong to."""
+    resident: dict[str, float] = {}
+    path = ""
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        fields = line.split()
+        if not fields[0].endswith(":"):
+            # A mapping's first line: address range, permissions, offset, device, inode, path.
+            path = " ".join(fields[5:])
+        elif fields[0] == "Rss:" and path.startswith(f"{folder}/"):
+            name = Path(path).name
+            resident[name] = resident.get(name, 0.0) + int(fields[1]) / 1024
+    return dict(sorted(resident.items(), key=lambda item: -item[1]))
+
+
 def _percentiles(seconds: list[float]) -> dict[str, float]:
     ms = np.array(seconds) * 1e3
     return {"p50_ms": float(np.percentile(ms, 50)), "p99_ms": float(np.percentile(ms, 99))}
@@ -109,6 +125,7 @@ def child_serve(corpus: Path, index: Path, queries: int) -> dict[str, Any]:
         # kernel can drop and reread; the process's own memory is the anonymous part.
         "serving_rss_anon_mb": _status_kb("RssAnon") / 1024,
         "serving_rss_file_mb": _status_kb("RssFile") / 1024,
+        "serving_rss_by_file_mb": _mapped_mb(index.resolve()),
         "queries": len(texts),
         "search": _percentiles(search),
         "search_second_pass": _percentiles(warm),

@@ -51,6 +51,23 @@ def test_parity_with_rank_bm25_on_random_corpora(seed: int) -> None:
         np.testing.assert_allclose(bm25.scores(query_ids(query, vocab)), expected, atol=1e-9)
 
 
+@pytest.mark.parametrize(
+    ("largest_tf", "dtype"), [(255, np.uint8), (256, np.uint16), (65536, np.uint32)]
+)
+def test_term_frequencies_take_the_smallest_type_and_are_never_clipped(
+    largest_tf: int, dtype: type
+) -> None:
+    corpus = [["a"] * largest_tf + ["b"], ["a", "c"], ["b", "c", "c"], ["d"], ["c"] * 3]
+    reference = BM25Okapi(corpus)
+    ptr, ids, vocab = to_csr(corpus)
+    bm25 = BM25.build(ptr, ids, len(vocab))
+    assert bm25.post_tf.dtype == dtype
+    for query in (["a"], ["a", "c", "a"], ["b", "d"]):
+        np.testing.assert_allclose(
+            bm25.scores(query_ids(query, vocab)), reference.get_scores(query), atol=1e-9
+        )
+
+
 def test_negative_idf_gets_epsilon_floor() -> None:
     corpus = [["a", "b"], ["a", "c"], ["a"], ["d", "a", "a"]]
     reference = BM25Okapi(corpus)
@@ -152,7 +169,9 @@ def test_from_arrays_rejects_inconsistent_arrays() -> None:
     ptr, ids, vocab = to_csr([["a", "b"], ["b"]])
     arrays = BM25.build(ptr, ids, len(vocab)).arrays()
     with pytest.raises(ValueError):
-        BM25.from_arrays({**arrays, "post_weight": arrays["post_weight"][:-1]})
+        BM25.from_arrays({**arrays, "post_tf": arrays["post_tf"][:-1]})
+    with pytest.raises(ValueError):
+        BM25.from_arrays({**arrays, "post_tf": arrays["post_tf"].astype(np.float64)})
     with pytest.raises(ValueError):
         BM25.from_arrays({k: v for k, v in arrays.items() if k != "idf"})
 
@@ -193,3 +212,17 @@ def test_building_in_small_blocks_gives_the_same_arrays(monkeypatch: pytest.Monk
     blocks = BM25.build(ptr, ids, len(vocab)).arrays()
     for name, values in whole.items():
         np.testing.assert_array_equal(blocks[name], values, err_msg=name)
+
+
+def test_scoring_in_small_blocks_gives_the_same_scores(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(12)
+    corpus = random_corpus(rng, 200, 30)
+    ptr, ids, vocab = to_csr(corpus)
+    bm25 = BM25.build(ptr, ids, len(vocab))
+    query = [vocab["w0"], vocab["w1"], vocab["w7"], vocab["w1"]]
+    whole = bm25.scores(query)
+    monkeypatch.setattr(bm25_module, "_SCORE_BLOCK", 7)
+    np.testing.assert_array_equal(bm25.scores(query), whole)
+    np.testing.assert_allclose(
+        whole, BM25Okapi(corpus).get_scores(["w0", "w1", "w7", "w1"]), atol=1e-9
+    )

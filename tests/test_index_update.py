@@ -52,6 +52,7 @@ def assert_same_index(got: Index, expected: Index) -> None:
         np.testing.assert_array_equal(getattr(got, name), getattr(expected, name), err_msg=name)
     for name, values in expected.bm25.arrays().items():
         np.testing.assert_array_equal(got.bm25.arrays()[name], values, err_msg=name)
+        assert got.bm25.arrays()[name].dtype == values.dtype, name
 
 
 class CountingTerms:
