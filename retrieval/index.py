@@ -17,6 +17,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import mmap
 import multiprocessing
 import os
 import secrets
@@ -561,6 +562,10 @@ def _write_file(path: Path, write: Callable[[Any], None]) -> None:
         write(f)
         f.flush()
         os.fsync(f.fileno())
+        # Pages just written stay cached in large folios (up to 2 MB here), and a server
+        # mapping the file then gets a whole folio in its memory at each first touch: at 1M
+        # passages, 0.7 GB more resident memory than reading the pages back when needed.
+        os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -642,9 +647,28 @@ def save_index(index: Index, path: Path) -> None:
                 entry.unlink(missing_ok=True)
 
 
+def _map_npy(path: Path) -> np.ndarray:
+    """A read-only view of the .npy file `path`, memory-mapped."""
+    with open(path, "rb") as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+        offset = f.tell()
+        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    # Sentences are read a few at a time, wherever the candidate documents lie: readahead
+    # would map (and count in the server's memory) far more than is used. Postings are
+    # read whole, term by term, and keep the default.
+    if path.name.startswith("sentence_"):
+        mapped.madvise(mmap.MADV_RANDOM)
+    count = int(np.prod(shape))
+    return np.frombuffer(mapped, dtype=dtype, count=count, offset=offset).reshape(shape)
+
+
 def _load_array(folder: Path, name: str, dtype: Any) -> np.ndarray:
     try:
-        values = np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+        values = _map_npy(folder / f"{name}.npy")
     except FileNotFoundError as exc:
         raise IndexUnreadable(f"{name}.npy is missing") from exc
     except (OSError, ValueError) as exc:

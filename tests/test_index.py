@@ -1,4 +1,5 @@
 import json
+import mmap
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -171,8 +172,17 @@ def test_save_load_round_trip(built: Index, tmp_path: Path) -> None:
     assert len(query) >= 2
     np.testing.assert_array_equal(loaded.bm25.scores(query), built.bm25.scores(query))
     assert loaded.bm25.top_k(query, 2)[0].tolist() == built.bm25.top_k(query, 2)[0].tolist()
-    assert isinstance(loaded.sentence_term_ids, np.memmap)
+    assert _memory_mapped(loaded.sentence_term_ids)
+    assert _memory_mapped(loaded.bm25.post_docs)
     assert not loaded.sentence_term_ids.flags.writeable
+
+
+def _memory_mapped(values: np.ndarray) -> bool:
+    # Loading must not read the arrays into memory: they are views of a file mapping.
+    base = values.base
+    while isinstance(base, np.ndarray):
+        base = base.base
+    return isinstance(base, memoryview) and isinstance(base.obj, mmap.mmap)
 
 
 def test_save_replaces_and_cleans_up(built: Index, tmp_path: Path) -> None:
