@@ -557,15 +557,23 @@ def _all_arrays(index: Index) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _write_file(path: Path, write: Callable[[Any], None]) -> None:
+def _read_at_random(name: str) -> bool:
+    """Sentence arrays are read a few rows at a time, wherever the candidate documents lie;
+    postings are read whole, term by term, so readahead and caching serve them well."""
+    return name.startswith("sentence_")
+
+
+def _write_file(path: Path, write: Callable[[Any], None], keep_cached: bool = True) -> None:
     with open(path, "wb") as f:
         write(f)
         f.flush()
         os.fsync(f.fileno())
-        # Pages just written stay cached in large folios (up to 2 MB here), and a server
-        # mapping the file then gets a whole folio in its memory at each first touch: at 1M
-        # passages, 0.7 GB more resident memory than reading the pages back when needed.
-        os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+        if not keep_cached:
+            # Pages just written stay cached in large folios (up to 2 MB here), and a
+            # server that maps the file gets a whole folio at each first touch: at 1M
+            # passages, most of the sentence arrays end up in its memory for a few rows
+            # each. Dropped, they are read back a page at a time when needed.
+            os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -625,6 +633,7 @@ def save_index(index: Index, path: Path) -> None:
                 _write_file(
                     target / f"{name}.npy",
                     lambda f, values=values: np.save(f, np.ascontiguousarray(values)),
+                    keep_cached=not _read_at_random(name),
                 )
             _write_file(
                 target / _META,
@@ -657,10 +666,8 @@ def _map_npy(path: Path) -> np.ndarray:
             shape, _, dtype = np.lib.format.read_array_header_2_0(f)
         offset = f.tell()
         mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-    # Sentences are read a few at a time, wherever the candidate documents lie: readahead
-    # would map (and count in the server's memory) far more than is used. Postings are
-    # read whole, term by term, and keep the default.
-    if path.name.startswith("sentence_"):
+    # Readahead would map (and count in the server's memory) far more than is used.
+    if _read_at_random(path.stem):
         mapped.madvise(mmap.MADV_RANDOM)
     count = int(np.prod(shape))
     return np.frombuffer(mapped, dtype=dtype, count=count, offset=offset).reshape(shape)
