@@ -410,11 +410,12 @@ def _index_of_rows(
     fingerprint: str,
     passage_sentences: int,
     progress: Callable[[str], None] | None,
+    threads: int,
 ) -> Index:
     passage_ptr = _passage_ptr(rows.doc_ptr, passage_sentences)
     # A passage's terms are its sentences' terms back to back, and passages are contiguous
     # runs of sentences, so the sentence term array already is the passage CSR.
-    bm25 = BM25.build(rows.term_ptr[passage_ptr], rows.term_ids, len(vocab))
+    bm25 = BM25.build(rows.term_ptr[passage_ptr], rows.term_ids, len(vocab), threads=threads)
     n_sentences = len(rows.start)
     sentence_doc = np.repeat(np.arange(len(rows.documents), dtype=np.int32), np.diff(rows.doc_ptr))
     if progress is not None:
@@ -458,9 +459,10 @@ def build_index(
     reads = [_compact(parsed, None) for parsed in documents]
     jobs = sum(len(read.texts) for read in reads) // _SEGMENT_CHUNK
     vocab: dict[str, int] = {}
-    with _pool(workers or _default_workers(), jobs) as pool:
+    workers = workers or _default_workers()
+    with _pool(workers, jobs) as pool:
         rows = _segment_rows(reads, vocab, pool, progress)
-    return _index_of_rows(rows, vocab, fingerprint, passage_sentences, progress)
+    return _index_of_rows(rows, vocab, fingerprint, passage_sentences, progress, workers)
 
 
 def _read_corpus(
@@ -521,7 +523,8 @@ def update_index(
     # Documents stream from the readers into the text store and deduplication rather than
     # all being held as parsed objects; the same pool then segments the distinct texts. It
     # is sized by the files to read, as few files rarely hold enough sentences to repay it.
-    with _pool(workers or _default_workers(), len(to_read) // _READ_CHUNK) as pool:
+    workers = workers or _default_workers()
+    with _pool(workers, len(to_read) // _READ_CHUNK) as pool:
         fresh = _segment_rows(_read_corpus(corpus, to_read, pool, progress), vocab, pool, progress)
     # Unreadable files are skipped, so fresh rows line up with the readable ones only.
     readable = {document.path for document in fresh.documents}
@@ -548,7 +551,7 @@ def update_index(
     else:
         rows = _join_runs(runs)
         final_vocab = _first_occurrence_vocab(rows, sorted(vocab, key=vocab.__getitem__))
-    return _index_of_rows(rows, final_vocab, fingerprint, passage_sentences, progress)
+    return _index_of_rows(rows, final_vocab, fingerprint, passage_sentences, progress, workers)
 
 
 def _all_arrays(index: Index) -> dict[str, np.ndarray]:

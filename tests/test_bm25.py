@@ -202,14 +202,16 @@ def test_top_k_ties_among_many_candidates_go_to_the_lowest_indices() -> None:
     assert docs.tolist() == [0, 1, 2, 3]
 
 
-def test_building_in_small_blocks_gives_the_same_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_building_in_small_blocks_and_threads_gives_the_same_arrays(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     rng = np.random.default_rng(11)
     corpus = [*random_corpus(rng, 200, 30), []]
     ptr, ids, vocab = to_csr(corpus)
     whole = BM25.build(ptr, ids, len(vocab)).arrays()
     monkeypatch.setattr(bm25_module, "_BLOCK", 7)
     monkeypatch.setattr(bm25_module, "_DOC_BLOCK", 3)
-    blocks = BM25.build(ptr, ids, len(vocab)).arrays()
+    blocks = BM25.build(ptr, ids, len(vocab), threads=3).arrays()
     for name, values in whole.items():
         np.testing.assert_array_equal(blocks[name], values, err_msg=name)
 
