@@ -571,7 +571,7 @@ def _write_file(path: Path, write: Callable[[Any], None], keep_cached: bool = Tr
         write(f)
         f.flush()
         os.fsync(f.fileno())
-        if not keep_cached:
+        if not keep_cached and hasattr(os, "posix_fadvise"):  # not on macOS
             # Pages just written stay cached in large folios (up to 2 MB here), and a
             # server that maps the file gets a whole folio at each first touch: at 1M
             # passages, most of the sentence arrays end up in its memory for a few rows
