@@ -1,6 +1,7 @@
 """When the answerer says "not found": questions the documents cannot answer get a hint
 instead of a loosely related sentence, while questions they can answer still get one."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,11 +28,8 @@ ARTICLES = {
 
 
 @pytest.fixture(scope="module")
-def health(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    corpus = tmp_path_factory.mktemp("corpus")
-    for name, text in ARTICLES.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    return Engine.open(corpus, tmp_path_factory.mktemp("index") / "index", notice=lambda _: None)
+def health(engine_over: Callable[[dict[str, str]], Engine]) -> Engine:
+    return engine_over(ARTICLES)
 
 
 @pytest.mark.parametrize(

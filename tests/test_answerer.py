@@ -1,6 +1,7 @@
 """What the answerer quotes first: of two articles with the same sentence-level match, the
 one about the question's topic; for a "why" question, the sentence that gives a cause."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -40,11 +41,8 @@ QUESTION = "Bệnh viện Bạch Mai tiếp nhận bao nhiêu bệnh nhân sởi
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    corpus = tmp_path_factory.mktemp("corpus")
-    for name, text in ARTICLES.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    return Engine.open(corpus, tmp_path_factory.mktemp("index") / "index", notice=lambda _: None)
+def engine(engine_over: Callable[[dict[str, str]], Engine]) -> Engine:
+    return engine_over(ARTICLES)
 
 
 @pytest.mark.parametrize("question", [QUESTION, fold(QUESTION)])
