@@ -26,6 +26,8 @@ from bench.common import ROOT, questions
 
 # Scores of this many queries are compared with rank_bm25's in full.
 PARITY_QUERIES = 50
+# Iterations of the loop that measures how parallel the machine is (about a second).
+_SPIN = 30_000_000
 
 
 def _status_kb(field: str) -> int:
@@ -191,6 +193,32 @@ def child_incremental(corpus: Path, index: Path) -> dict[str, Any]:
     return {"add_one_seconds": add, "remove_one_seconds": remove, "passages": updated.n_passages}
 
 
+def _spin(_: int) -> int:
+    total = 0
+    for i in range(_SPIN):
+        total += i
+    return total
+
+
+def child_ceiling(workers: int) -> dict[str, Any]:
+    """The speedup this machine gives `workers` processes of work that shares nothing (a
+    Python loop each), against the same loops one after another: the most any parallel
+    build can reach here. Virtual cores may be hyperthreads of one physical core."""
+    import multiprocessing
+
+    serial, parallel = [], []
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for _ in range(3):
+            start = time.perf_counter()
+            for n in range(workers):
+                _spin(n)
+            serial.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            pool.map(_spin, range(workers))
+            parallel.append(time.perf_counter() - start)
+    return {"workers": workers, "speedup": float(np.median(serial) / np.median(parallel))}
+
+
 def busy_cores(seconds: float = 1.0) -> float:
     """How many cores were busy over `seconds`, from /proc/stat (other users included)."""
 
@@ -277,6 +305,7 @@ def main() -> None:
             "serve": lambda: child_serve(Path(rest[0]), Path(rest[1]), int(rest[2])),
             "rank_bm25": lambda: child_rank_bm25(Path(rest[0]), int(rest[1])),
             "incremental": lambda: child_incremental(Path(rest[0]), Path(rest[1])),
+            "ceiling": lambda: child_ceiling(int(rest[0])),
         }
         print(json.dumps(children[kind]()))
         return
@@ -299,6 +328,8 @@ def main() -> None:
         (out / f"{name}.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
 
     if args.single_worker and not args.reuse:
+        log("parallel ceiling")
+        report["machine_parallel_speedup"] = run_child("ceiling", str(args.workers))["speedup"]
         log("build, 1 worker")
         single = run_child("build", str(corpus), str(out / f"index-{name}-1w"), "1")
         single["chars_per_second"] = chars / single["seconds"]

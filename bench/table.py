@@ -30,6 +30,7 @@ ROWS = [
     ("build throughput (chars/s)", ("build", "chars_per_second"), ",.0f"),
     ("build, 1 worker (s)", ("build_1_worker", "seconds"), ".1f"),
     ("2 workers vs 1", ("parallel_speedup",), ".2f"),
+    ("  most this machine gives 2 processes", ("machine_parallel_speedup",), ".2f"),
     ("peak build memory, main process (MB)", ("build", "peak_rss_mb"), ",.0f"),
     ("peak build memory, largest worker (MB)", ("build", "workers_peak_rss_mb"), ",.0f"),
     ("index on disk (MB)", ("index_disk_mb",), ",.0f"),
