@@ -24,10 +24,10 @@ import secrets
 import shutil
 import sys
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -42,7 +42,7 @@ from retrieval.documents import (
 )
 from retrieval.tokenizer import index_terms
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 # Bump whenever the terms produced for a text change (normaliser, segmenter, filtering):
 # old indexes then no longer match the fingerprint and are rebuilt.
 PIPELINE_VERSION = 2
@@ -73,6 +73,8 @@ _ARRAYS = {
     "passage_sentence_ptr": np.int64,
     "document_idf": np.float64,
 }
+# The documents' metadata (see `_Records`), stored beside the arrays of _ARRAYS.
+_RECORD_PTR, _RECORD_BLOB = "document_record_ptr", "document_record_blob"
 
 
 class IndexUnreadable(Exception):
@@ -90,7 +92,8 @@ class Index:
     sentences `passage_sentence_ptr[p]` .. `passage_sentence_ptr[p + 1] - 1`, all from one
     document. Arrays are read-only memory maps after `load_index`."""
 
-    documents: list[Document]
+    # A list after a build, stored records (decoded when read) after `load_index`.
+    documents: Sequence[Document]
     vocab: dict[str, int]
     fingerprint: str
     passage_sentences: int
@@ -105,7 +108,7 @@ class Index:
     bm25: BM25
     # (size, mtime_ns) of each document's file when it was read, None when not known;
     # update_index reuses the documents whose file still matches.
-    document_stamps: list[tuple[int, int] | None]
+    document_stamps: Sequence[tuple[int, int] | None]
     pipeline_version: int
     # Short form -> long form, as the corpus defines them ("… (Ban Chỉ đạo)"): found once
     # here, because scanning a million passages at the first question takes seconds.
@@ -130,6 +133,63 @@ class Index:
 
     def passage_doc(self, p: int) -> int:
         return int(self.sentence_doc[self.passage_sentence_ptr[p]])
+
+
+class _Records(Sequence[Any]):
+    """Per-document JSON records stored back to back (record i is the UTF-8 bytes
+    `blob[ptr[i]:ptr[i + 1]]`), decoded by `decode` only when read. At a million passages
+    the corpus has 150,000 documents; held as Python objects they took 200 MB of every
+    serving process."""
+
+    def __init__(self, ptr: np.ndarray, blob: np.ndarray, decode: Callable[[list[Any]], Any]):
+        self._ptr, self._blob, self._decode = ptr, blob, decode
+
+    def __len__(self) -> int:
+        return len(self._ptr) - 1
+
+    @overload
+    def __getitem__(self, i: int) -> Any: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Any]: ...
+    def __getitem__(self, i: int | slice) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        i %= len(self)
+        raw = bytes(self._blob[self._ptr[i] : self._ptr[i + 1]])
+        try:
+            return self._decode(json.loads(raw))
+        except (ValueError, TypeError, IndexError) as exc:
+            raise IndexUnreadable(f"document record {i} is damaged: {exc}") from exc
+
+
+def _document_of(record: list[Any]) -> Document:
+    doc_id, title, date, path, _ = record
+    return Document(
+        doc_id=str(doc_id),
+        title=str(title),
+        date=None if date is None else str(date),
+        path=Path(path),
+    )
+
+
+def _stamp_of(record: list[Any]) -> tuple[int, int] | None:
+    stamp = record[4]
+    return None if stamp is None else (int(stamp[0]), int(stamp[1]))
+
+
+def _document_records(index: "Index") -> tuple[np.ndarray, np.ndarray]:
+    """(ptr, blob) of the records `_document_of` and `_stamp_of` read."""
+    records = [
+        json.dumps(
+            [d.doc_id, d.title, d.date, str(d.path), None if stamp is None else list(stamp)],
+            ensure_ascii=False,
+        ).encode("utf-8")
+        for d, stamp in zip(index.documents, index.document_stamps, strict=True)
+    ]
+    ptr = _offsets(np.fromiter(map(len, records), dtype=np.int64, count=len(records)))
+    return ptr, np.frombuffer(b"".join(records), dtype=np.uint8)
 
 
 @dataclass(frozen=True)
@@ -311,8 +371,8 @@ def _index_rows(index: Index) -> _Rows:
     counts = np.bincount(index.sentence_doc, minlength=len(index.documents))
     doc_ptr = _offsets(counts)
     return _Rows(
-        documents=index.documents,
-        stamps=index.document_stamps,
+        documents=list(index.documents),
+        stamps=list(index.document_stamps),
         doc_ptr=doc_ptr,
         start=index.sentence_start,
         end=index.sentence_end,
@@ -556,6 +616,7 @@ def update_index(
 
 def _all_arrays(index: Index) -> dict[str, np.ndarray]:
     arrays = {name: getattr(index, name) for name in _ARRAYS}
+    arrays[_RECORD_PTR], arrays[_RECORD_BLOB] = _document_records(index)
     arrays.update({f"bm25_{name}": a for name, a in index.bm25.arrays().items()})
     return arrays
 
@@ -612,16 +673,6 @@ def save_index(index: Index, path: Path) -> None:
             "b": bm25.b,
             "epsilon": bm25.epsilon,
         },
-        "documents": [
-            {
-                "doc_id": d.doc_id,
-                "title": d.title,
-                "date": d.date,
-                "path": str(d.path),
-                "stamp": None if stamp is None else list(stamp),
-            }
-            for d, stamp in zip(index.documents, index.document_stamps, strict=True)
-        ],
         # Ids are list positions: vocab[term] == position of term.
         "vocabulary": sorted(index.vocab, key=index.vocab.__getitem__),
         "abbreviations": index.abbreviations,
@@ -708,19 +759,6 @@ def _load_generation(folder: Path) -> Index:
         )
     try:
         parameters = meta["parameters"]
-        documents = [
-            Document(
-                doc_id=str(d["doc_id"]),
-                title=str(d["title"]),
-                date=None if d["date"] is None else str(d["date"]),
-                path=Path(d["path"]),
-            )
-            for d in meta["documents"]
-        ]
-        stamps = [
-            None if d["stamp"] is None else (int(d["stamp"][0]), int(d["stamp"][1]))
-            for d in meta["documents"]
-        ]
         pipeline_version = int(meta["pipeline_version"])
         terms = [str(t) for t in meta["vocabulary"]]
         fingerprint = str(meta["fingerprint"])
@@ -734,9 +772,17 @@ def _load_generation(folder: Path) -> Index:
         raise IndexUnreadable("the vocabulary repeats terms")
 
     arrays = {name: _load_array(folder, name, dtype) for name, dtype in _ARRAYS.items()}
+    record_ptr = _load_array(folder, _RECORD_PTR, np.int64)
+    record_blob = _load_array(folder, _RECORD_BLOB, np.uint8)
+    if len(record_ptr) == 0:
+        raise IndexUnreadable("document records are empty")
+    _check_ptr(record_ptr, len(record_ptr) - 1, len(record_blob), "document records")
     n_sentences = len(arrays["sentence_doc"])
     if not (len(arrays["sentence_start"]) == len(arrays["sentence_end"]) == n_sentences):
         raise IndexUnreadable("sentence arrays have different lengths")
+    # Sentences are in document order, so the last one names the highest document.
+    if n_sentences and not 0 <= arrays["sentence_doc"][-1] < len(record_ptr) - 1:
+        raise IndexUnreadable("sentences name more documents than are recorded")
     _check_ptr(
         arrays["sentence_text_ptr"], n_sentences, len(arrays["sentence_text_blob"]), "text offsets"
     )
@@ -761,12 +807,12 @@ def _load_generation(folder: Path) -> Index:
     if len(arrays["document_idf"]) != len(vocab):
         raise IndexUnreadable("document idf does not match the vocabulary")
     return Index(
-        documents=documents,
+        documents=_Records(record_ptr, record_blob, _document_of),
         vocab=vocab,
         fingerprint=fingerprint,
         passage_sentences=passage_sentences,
         bm25=bm25,
-        document_stamps=stamps,
+        document_stamps=_Records(record_ptr, record_blob, _stamp_of),
         pipeline_version=pipeline_version,
         abbreviations=abbreviations,
         **arrays,

@@ -159,7 +159,7 @@ def test_save_load_round_trip(built: Index, tmp_path: Path) -> None:
     path = tmp_path / "index"
     save_index(built, path)
     loaded = load_index(path)
-    assert loaded.documents == built.documents
+    assert list(loaded.documents) == built.documents
     assert loaded.vocab == built.vocab
     assert loaded.fingerprint == "fp"
     assert loaded.passage_sentences == 3
@@ -251,7 +251,23 @@ def inconsistent_lengths(path: Path) -> None:
     np.save(generation(path) / "sentence_end.npy", np.zeros(2, dtype=np.int64))
 
 
-CORRUPTIONS = [truncate_array, garble_json, wrong_version, drop_array, inconsistent_lengths]
+def lose_documents(path: Path) -> None:
+    """Keep only the first document's record while the sentences still name all four."""
+    folder = generation(path)
+    ptr = np.load(folder / "document_record_ptr.npy")
+    np.save(folder / "document_record_ptr.npy", ptr[:2])
+    blob = np.load(folder / "document_record_blob.npy")
+    np.save(folder / "document_record_blob.npy", blob[: ptr[1]])
+
+
+CORRUPTIONS = [
+    truncate_array,
+    garble_json,
+    wrong_version,
+    drop_array,
+    inconsistent_lengths,
+    lose_documents,
+]
 
 
 @pytest.mark.parametrize("corrupt", CORRUPTIONS)
@@ -263,6 +279,31 @@ def test_corrupt_index_is_unreadable(
     corrupt(path)
     with pytest.raises(IndexUnreadable):
         load_index(path)
+
+
+def test_garbled_document_record_is_reported_when_read(built: Index, tmp_path: Path) -> None:
+    path = tmp_path / "index"
+    save_index(built, path)
+    blob_file = generation(path) / "document_record_blob.npy"
+    blob = np.load(blob_file)
+    blob[0] = ord("{")
+    np.save(blob_file, blob)
+    loaded = load_index(path)
+    assert loaded.documents[1] == built.documents[1]
+    with pytest.raises(IndexUnreadable, match="document record 0 is damaged"):
+        loaded.documents[0]
+
+
+def test_stored_documents_index_like_a_list(built: Index, tmp_path: Path) -> None:
+    path = tmp_path / "index"
+    save_index(built, path)
+    loaded = load_index(path)
+    assert len(loaded.documents) == len(built.documents) == 4
+    assert loaded.documents[-1] == built.documents[-1]
+    assert loaded.documents[1:3] == built.documents[1:3]
+    assert list(loaded.document_stamps) == built.document_stamps
+    with pytest.raises(IndexError):
+        loaded.documents[4]
 
 
 def test_missing_index(tmp_path: Path) -> None:
