@@ -19,6 +19,8 @@ Style = Literal["", "b", "i", "code"]
 
 # Telegram's limit for one text message, in UTF-16 code units.
 MESSAGE_LIMIT = 4096
+# An archive of 150,000 articles listed whole would be thousands of messages.
+DOCUMENTS_LISTED = 50
 
 # Zero-width, so that the spaces stay with the text when pieces are joined again.
 _SENTENCE_END = re.compile(r"(?<=[.!?…]\s)")
@@ -104,9 +106,12 @@ def search_lines(query: str, hits: Sequence[PassageHit]) -> list[Line]:
 
 
 def documents_lines(documents: Sequence[Document]) -> list[Line]:
-    """The corpus, one line per document."""
+    """The corpus, one line per document, up to DOCUMENTS_LISTED of them."""
     lines: list[Line] = [[Span(f"Có {len(documents)} tài liệu:", "b")]]
-    lines += [_source_line(f"{n}.", doc) for n, doc in enumerate(documents, start=1)]
+    shown = documents[:DOCUMENTS_LISTED]
+    lines += [_source_line(f"{n}.", doc) for n, doc in enumerate(shown, start=1)]
+    if len(documents) > len(shown):
+        lines.append([Span(f"… và {len(documents) - len(shown)} tài liệu khác.", "i")])
     return lines
 
 

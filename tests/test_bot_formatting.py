@@ -3,7 +3,15 @@
 from html.parser import HTMLParser
 from pathlib import Path
 
-from bot.formatting import MESSAGE_LIMIT, Span, answer_lines, to_html, to_text
+from bot.formatting import (
+    DOCUMENTS_LISTED,
+    MESSAGE_LIMIT,
+    Span,
+    answer_lines,
+    documents_lines,
+    to_html,
+    to_text,
+)
 from retrieval import Answer, Citation, Document
 
 DOCUMENT = Document("tin", "Tin <mới> & cũ", "2026-01-01", Path("tin.txt"))
@@ -59,3 +67,15 @@ def test_a_long_paragraph_is_cut_between_its_sentences():
 def test_plain_text_has_no_markup():
     text = to_text(answer_lines(Answer("q", True, [citation("A < B & C.")])))
     assert "A < B & C. [1]" in text and "Tin <mới> & cũ" in text and "<b>" not in text
+
+
+def test_a_large_corpus_lists_its_first_documents_and_counts_the_rest():
+    documents = [
+        Document(f"tin-{n}", f"Tin số {n}", None, Path(f"tin-{n}.txt"))
+        for n in range(DOCUMENTS_LISTED + 70)
+    ]
+    text = to_text(documents_lines(documents))
+    assert text.startswith(f"Có {DOCUMENTS_LISTED + 70} tài liệu:")
+    assert f"Tin số {DOCUMENTS_LISTED - 1}" in text
+    assert f"Tin số {DOCUMENTS_LISTED}" not in text
+    assert text.rstrip().endswith("… và 70 tài liệu khác.")
