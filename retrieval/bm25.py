@@ -54,6 +54,20 @@ def _sort(values: np.ndarray, threads: int) -> None:
     values.sort(kind="stable")
 
 
+def _postings(
+    keys: np.ndarray, stride: int, bounds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Doc ids and tfs of the (term, doc) pairs in the sorted `keys` (term * stride + doc),
+    and where each term's postings start among them (`bounds`: each term's first key)."""
+    new_pair = np.ones(len(keys), dtype=bool)
+    np.not_equal(keys[1:], keys[:-1], out=new_pair[1:])
+    pair_keys = keys[new_pair]
+    tf = _run_lengths(new_pair, len(pair_keys))
+    del new_pair
+    positions = np.searchsorted(pair_keys, bounds)
+    return (pair_keys % stride).astype(np.int32), tf, positions
+
+
 class BM25:
     """Okapi BM25 over `n_docs` documents and a vocabulary of `n_terms` term ids.
 
@@ -108,7 +122,7 @@ class BM25:
         threads: int = 1,
     ) -> "BM25":
         """Index documents given as CSR token ids: document d is `ids[ptr[d]:ptr[d+1]]`.
-        The sort at its heart runs in `threads` threads."""
+        The sort at its heart, and the postings made from it, run in `threads` threads."""
         ptr = np.asarray(ptr, dtype=np.int64)
         ids = np.asarray(ids)
         if ptr.ndim != 1 or len(ptr) == 0 or ptr[0] != 0 or ptr[-1] != len(ids):
@@ -130,16 +144,20 @@ class BM25:
             hi = min(lo + _DOC_BLOCK, n_docs)
             keys[ptr[lo] : ptr[hi]] += np.repeat(np.arange(lo, hi, dtype=np.int64), doc_len[lo:hi])
         _sort(keys, threads)
-        new_pair = np.ones(len(keys), dtype=bool)
-        np.not_equal(keys[1:], keys[:-1], out=new_pair[1:])
-        pair_keys = keys[new_pair]
+        # The sorted keys are cut where a pair begins, so each part holds whole runs, and the
+        # parts become postings side by side (numpy releases the GIL in these loops).
+        bounds = np.arange(n_terms + 1, dtype=np.int64) * stride
+        inner = np.linspace(0, len(keys), threads + 1).astype(np.int64)[1:-1] if len(keys) else []
+        cuts = [0, *np.searchsorted(keys, keys[inner]).tolist(), len(keys)]
+        pieces = [keys[lo:hi] for lo, hi in itertools.pairwise(cuts)]
         del keys
-        tf = _run_lengths(new_pair, len(pair_keys))
-        del new_pair
-        # Keys are sorted, so each term's postings start where its first key would go.
-        term_ptr = np.searchsorted(pair_keys, np.arange(n_terms + 1, dtype=np.int64) * stride)
-        post_docs = (pair_keys % stride).astype(np.int32)
-        del pair_keys
+        with ThreadPoolExecutor(max(threads, 1)) as executor:
+            parts = list(executor.map(lambda piece: _postings(piece, stride, bounds), pieces))
+        del pieces
+        term_ptr = np.sum([positions for _, _, positions in parts], axis=0)
+        post_docs = np.concatenate([docs for docs, _, _ in parts])
+        tf = np.concatenate([counts for _, counts, _ in parts])
+        del parts
         df = np.diff(term_ptr)
 
         # rank_bm25 only knows terms that occur, so the epsilon floor averages over those;

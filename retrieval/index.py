@@ -63,6 +63,9 @@ _SEGMENT_CHUNK = 256
 # search p50 at 100k passages, 90 MB of them: 1.5-1.6 ms cached, 2.2-3.0 ms dropped),
 # and all of them in its memory cost little. Larger ones are dropped (see `_write_file`).
 _KEEP_CACHED = 256 << 20
+# Rows gathered at a time: their positions (8 bytes an id) then stay near the CPU cache;
+# 2^20 rows took 0.72 s at 100k passages, 2^14 0.11 s.
+_GATHER_ROWS = 1 << 14
 # Postings handled at a time when counting document frequencies.
 _POSTINGS_BLOCK = 1 << 22
 
@@ -301,9 +304,8 @@ def _gather_csr(
     lengths = np.diff(ptr)[rows]
     out_ptr = _offsets(lengths)
     out = np.empty(int(out_ptr[-1]), dtype=ids.dtype)
-    block = 1 << 20
-    for lo in range(0, len(rows), block):
-        hi = min(lo + block, len(rows))
+    for lo in range(0, len(rows), _GATHER_ROWS):
+        hi = min(lo + _GATHER_ROWS, len(rows))
         positions = np.repeat(ptr[rows[lo:hi]] - out_ptr[lo:hi], lengths[lo:hi])
         positions += np.arange(out_ptr[lo], out_ptr[hi], dtype=np.int64)
         out[out_ptr[lo] : out_ptr[hi]] = ids[positions]
