@@ -22,9 +22,9 @@ _BLOCK = 1 << 20
 _DOC_BLOCK = 1 << 16
 
 
-def _run_lengths(starts: np.ndarray, n_runs: int) -> np.ndarray:
-    """Lengths of the runs that begin where the boolean `starts` is True (it is at 0)."""
-    lengths = np.empty(n_runs, dtype=np.int32)
+def _run_lengths(starts: np.ndarray, lengths: np.ndarray) -> None:
+    """Write into `lengths` the lengths of the runs that begin where the boolean `starts` is
+    True (it is at 0)."""
     done = 0
     previous = 0
     for lo in range(0, len(starts), _BLOCK):
@@ -37,9 +37,8 @@ def _run_lengths(starts: np.ndarray, n_runs: int) -> np.ndarray:
         lengths[done : done + len(begins) - 1] = np.diff(begins)
         done += len(begins) - 1
         previous = begins[-1]
-    if n_runs:
+    if len(lengths):
         lengths[done] = len(starts) - previous
-    return lengths
 
 
 def _sort(values: np.ndarray, threads: int) -> None:
@@ -54,18 +53,38 @@ def _sort(values: np.ndarray, threads: int) -> None:
     values.sort(kind="stable")
 
 
-def _postings(
-    keys: np.ndarray, stride: int, bounds: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Doc ids and tfs of the (term, doc) pairs in the sorted `keys` (term * stride + doc),
-    and where each term's postings start among them (`bounds`: each term's first key)."""
-    new_pair = np.ones(len(keys), dtype=bool)
-    np.not_equal(keys[1:], keys[:-1], out=new_pair[1:])
-    pair_keys = keys[new_pair]
-    tf = _run_lengths(new_pair, len(pair_keys))
-    del new_pair
-    positions = np.searchsorted(pair_keys, bounds)
-    return (pair_keys % stride).astype(np.int32), tf, positions
+def _pair_starts(keys: np.ndarray) -> np.ndarray:
+    """Where each run of equal sorted `keys`, a (term, doc) pair, begins."""
+    starts = np.ones(len(keys), dtype=bool)
+    np.not_equal(keys[1:], keys[:-1], out=starts[1:])
+    return starts
+
+
+def _fill_postings(
+    keys: np.ndarray,
+    starts: np.ndarray,
+    stride: int,
+    bounds: np.ndarray,
+    post_docs: np.ndarray,
+    tf: np.ndarray,
+) -> np.ndarray:
+    """Write the doc ids and tfs of the pairs in the sorted `keys` (term * stride + doc) into
+    `post_docs` and `tf`; return how many of the pairs lie below each of `bounds` (each
+    term's first key). The pairs' keys are taken a block at a time, so that no array of
+    them all adds to the build's peak memory."""
+    _run_lengths(starts, tf)
+    below = np.zeros(len(bounds), dtype=np.int64)
+    done = 0
+    for lo in range(0, len(keys), _BLOCK):
+        pairs = keys[lo : lo + _BLOCK][starts[lo : lo + _BLOCK]]
+        if not len(pairs):
+            continue
+        post_docs[done : done + len(pairs)] = pairs % stride
+        first, last = np.searchsorted(bounds, pairs[[0, -1]], side="right")
+        below[first:last] += np.searchsorted(pairs, bounds[first:last])
+        below[last:] += len(pairs)
+        done += len(pairs)
+    return below
 
 
 class BM25:
@@ -145,19 +164,28 @@ class BM25:
             keys[ptr[lo] : ptr[hi]] += np.repeat(np.arange(lo, hi, dtype=np.int64), doc_len[lo:hi])
         _sort(keys, threads)
         # The sorted keys are cut where a pair begins, so each part holds whole runs, and the
-        # parts become postings side by side (numpy releases the GIL in these loops).
-        bounds = np.arange(n_terms + 1, dtype=np.int64) * stride
+        # parts become postings side by side (numpy releases the GIL in these loops): first
+        # where their pairs begin, then, once the postings are allocated, their contents.
         inner = np.linspace(0, len(keys), threads + 1).astype(np.int64)[1:-1] if len(keys) else []
         cuts = [0, *np.searchsorted(keys, keys[inner]).tolist(), len(keys)]
         pieces = [keys[lo:hi] for lo, hi in itertools.pairwise(cuts)]
-        del keys
         with ThreadPoolExecutor(max(threads, 1)) as executor:
-            parts = list(executor.map(lambda piece: _postings(piece, stride, bounds), pieces))
-        del pieces
-        term_ptr = np.sum([positions for _, _, positions in parts], axis=0)
-        post_docs = np.concatenate([docs for docs, _, _ in parts])
-        tf = np.concatenate([counts for _, counts, _ in parts])
-        del parts
+            starts = list(executor.map(_pair_starts, pieces))
+            ends = np.cumsum([0, *(int(np.count_nonzero(s)) for s in starts)])
+            post_docs = np.empty(int(ends[-1]), dtype=np.int32)
+            tf = np.empty(int(ends[-1]), dtype=np.int32)
+            bounds = np.arange(n_terms + 1, dtype=np.int64) * stride
+            below = executor.map(
+                _fill_postings,
+                pieces,
+                starts,
+                itertools.repeat(stride),
+                itertools.repeat(bounds),
+                [post_docs[lo:hi] for lo, hi in itertools.pairwise(ends)],
+                [tf[lo:hi] for lo, hi in itertools.pairwise(ends)],
+            )
+            term_ptr = np.sum(list(below), axis=0)
+        del keys, pieces, starts
         df = np.diff(term_ptr)
 
         # rank_bm25 only knows terms that occur, so the epsilon floor averages over those;
