@@ -255,7 +255,11 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
 
 
 def _default_workers() -> int:
-    return len(os.sched_getaffinity(0))
+    # The cores this process may run on (a container or taskset may allow fewer than the
+    # machine has); macOS has no affinity.
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 @contextlib.contextmanager
