@@ -13,7 +13,7 @@ Because sentences are reused verbatim, the corpus has only about as many distinc
 as the sources (~9k): segmentation is mostly cached and postings are longer than in a real
 archive of the same size, which makes query latency a pessimistic figure.
 
-    .venv/bin/python bench/make_corpus.py --passages 100000 --out bench/data/p100k
+    .venv/bin/python -m bench.make_corpus --passages 100000 --out bench/data/p100k
 """
 
 import argparse
