@@ -25,6 +25,7 @@ import shutil
 import sys
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, overload
@@ -483,12 +484,30 @@ def _index_of_rows(
     progress: Callable[[str], None] | None,
     threads: int,
 ) -> Index:
-    passage_ptr = _passage_ptr(rows.doc_ptr, passage_sentences)
-    # A passage's terms are its sentences' terms back to back, and passages are contiguous
-    # runs of sentences, so the sentence term array already is the passage CSR.
-    bm25 = BM25.build(rows.term_ptr[passage_ptr], rows.term_ids, len(vocab), threads=threads)
+    # Finding the abbreviations is Python (regular expressions), BM25 mostly numpy, which
+    # releases the GIL: with a core to spare, they run side by side.
+    executor = ThreadPoolExecutor(1) if threads > 1 else None
+    try:
+        found = (
+            executor.submit(corpus_abbreviations, rows.text_ptr, rows.text_blob)
+            if executor
+            else None
+        )
+        passage_ptr = _passage_ptr(rows.doc_ptr, passage_sentences)
+        # A passage's terms are its sentences' terms back to back, and passages are
+        # contiguous runs of sentences, so the sentence term array already is the passage CSR.
+        bm25 = BM25.build(rows.term_ptr[passage_ptr], rows.term_ids, len(vocab), threads=threads)
+        sentence_doc = np.repeat(
+            np.arange(len(rows.documents), dtype=np.int32), np.diff(rows.doc_ptr)
+        )
+        document_idf = _document_idf(bm25, sentence_doc[passage_ptr[:-1]], len(rows.documents))
+        abbreviations = (
+            found.result() if found else corpus_abbreviations(rows.text_ptr, rows.text_blob)
+        )
+    finally:
+        if executor:
+            executor.shutdown()
     n_sentences = len(rows.start)
-    sentence_doc = np.repeat(np.arange(len(rows.documents), dtype=np.int32), np.diff(rows.doc_ptr))
     if progress is not None:
         progress(
             f"indexed {len(rows.documents)} documents: {n_sentences} sentences, "
@@ -510,8 +529,8 @@ def _index_of_rows(
         bm25=bm25,
         document_stamps=rows.stamps,
         pipeline_version=PIPELINE_VERSION,
-        abbreviations=corpus_abbreviations(rows.text_ptr, rows.text_blob),
-        document_idf=_document_idf(bm25, sentence_doc[passage_ptr[:-1]], len(rows.documents)),
+        abbreviations=abbreviations,
+        document_idf=document_idf,
     )
 
 
