@@ -88,6 +88,10 @@ SEED_EXAMPLES = [
 ]
 
 
+# Documents whose titles are tried as example questions, at most.
+EXAMPLE_CANDIDATES = 30
+
+
 def example_questions(
     engine: Engine, configured: list[str], bundled_seeds: bool, count: int = 3
 ) -> list[str]:
@@ -98,7 +102,8 @@ def example_questions(
     if bundled_seeds:
         return SEED_EXAMPLES
     examples = []
-    for document in engine.documents:
+    # Startup must not ask a question per document of a 150,000-article archive.
+    for document in engine.documents[:EXAMPLE_CANDIDATES]:
         title = document.title.strip().rstrip(".")
         if not title or title.endswith("…") or len(title) > 100:
             continue

@@ -5,7 +5,7 @@ layout and the answerer can change behind it.
 """
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +48,7 @@ class Engine:
         return cls(open_index(Path(corpus or DEFAULT_CORPUS), index, notice=notice))
 
     @property
-    def documents(self) -> list[Document]:
+    def documents(self) -> Sequence[Document]:
         return self.index.documents
 
     def search(self, query: str, k: int = 5) -> list[PassageHit]:

@@ -12,9 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.app import EXAMPLE_CANDIDATES, example_questions
 from bot.cli import main
 from bot.config import SettingsError, load_settings
 from bot.health import Health, Metrics, MonitoringServer
+from retrieval import Answer, Document
 
 pytest_plugins = ["fake_telegram"]
 
@@ -203,3 +205,24 @@ async def test_webhook_mode_checks_the_secret_token(telegram, index_path, engine
     assert forged.status_code == 403 and genuine.status_code == 200
     assert "Lê Hoài Trung" in reply["text"] and len(telegram.sent()) == 1
     assert process.returncode == 0
+
+
+class _NeverAnswers:
+    """An engine over a large archive whose titles make no answerable question."""
+
+    def __init__(self, documents: int) -> None:
+        self.documents = [
+            Document(f"tin-{n}", f"Tin số {n}", None, Path(f"tin-{n}.txt"))
+            for n in range(documents)
+        ]
+        self.asked = 0
+
+    def ask(self, question: str) -> Answer:
+        self.asked += 1
+        return Answer(question, answered=False)
+
+
+def test_example_questions_try_a_bounded_number_of_titles():
+    engine = _NeverAnswers(10_000)
+    assert example_questions(engine, configured=[], bundled_seeds=False) == []
+    assert engine.asked == EXAMPLE_CANDIDATES
