@@ -486,8 +486,8 @@ def _index_of_rows(
 ) -> Index:
     # Finding the abbreviations is Python (regular expressions), BM25 mostly numpy, which
     # releases the GIL: with a core to spare, they run side by side.
-    executor = ThreadPoolExecutor(1) if threads > 1 else None
-    try:
+    background = ThreadPoolExecutor(1) if threads > 1 else contextlib.nullcontext()
+    with background as executor:
         found = (
             executor.submit(corpus_abbreviations, rows.text_ptr, rows.text_blob)
             if executor
@@ -504,9 +504,6 @@ def _index_of_rows(
         abbreviations = (
             found.result() if found else corpus_abbreviations(rows.text_ptr, rows.text_blob)
         )
-    finally:
-        if executor:
-            executor.shutdown()
     n_sentences = len(rows.start)
     if progress is not None:
         progress(
