@@ -41,15 +41,23 @@ def _run_lengths(starts: np.ndarray, lengths: np.ndarray) -> None:
         lengths[done] = len(starts) - previous
 
 
-def _sort(values: np.ndarray, threads: int) -> None:
+def _make_keys(
+    keys: np.ndarray, ids: np.ndarray, ptr: np.ndarray, stride: int, lo: int, hi: int
+) -> None:
+    """Write term * stride + doc into `keys` for the tokens of documents lo .. hi - 1."""
+    first, last = ptr[lo], ptr[hi]
+    np.multiply(ids[first:last], stride, out=keys[first:last], dtype=np.int64)
+    keys[first:last] += np.repeat(np.arange(lo, hi, dtype=np.int64), np.diff(ptr[lo : hi + 1]))
+
+
+def _sort(values: np.ndarray, executor: ThreadPoolExecutor, threads: int) -> None:
     """Sort in place. numpy releases the GIL while sorting, so parts sort side by side;
     a stable sort (timsort) of the sorted parts is then a merge, a tenth of a full sort."""
     if threads <= 1 or len(values) < _BLOCK:
         values.sort()
         return
     bounds = np.linspace(0, len(values), threads + 1).astype(np.int64)
-    with ThreadPoolExecutor(threads) as executor:
-        list(executor.map(np.ndarray.sort, (values[a:b] for a, b in itertools.pairwise(bounds))))
+    list(executor.map(np.ndarray.sort, (values[a:b] for a, b in itertools.pairwise(bounds))))
     values.sort(kind="stable")
 
 
@@ -154,22 +162,33 @@ class BM25:
         n_docs = len(doc_len)
 
         # One sort of term-major keys groups every (term, doc) pair; run lengths are the tfs.
-        # Keys are made in place and document ids expanded in blocks, and each temporary is
-        # dropped as soon as it is used: the build's peak memory is these arrays.
+        # Keys are made in place, blocks of documents side by side (numpy releases the GIL
+        # in these loops), and each temporary is dropped as soon as it is used: the build's
+        # peak memory is these arrays.
         stride = max(n_docs, 1)
-        keys = ids.astype(np.int64)
-        keys *= stride
-        for lo in range(0, n_docs, _DOC_BLOCK):
-            hi = min(lo + _DOC_BLOCK, n_docs)
-            keys[ptr[lo] : ptr[hi]] += np.repeat(np.arange(lo, hi, dtype=np.int64), doc_len[lo:hi])
-        _sort(keys, threads)
-        # The sorted keys are cut where a pair begins, so each part holds whole runs, and the
-        # parts become postings side by side (numpy releases the GIL in these loops): first
-        # where their pairs begin, then, once the postings are allocated, their contents.
-        inner = np.linspace(0, len(keys), threads + 1).astype(np.int64)[1:-1] if len(keys) else []
-        cuts = [0, *np.searchsorted(keys, keys[inner]).tolist(), len(keys)]
-        pieces = [keys[lo:hi] for lo, hi in itertools.pairwise(cuts)]
+        keys = np.empty(len(ids), dtype=np.int64)
+        step = max(1, min(_DOC_BLOCK, -(-n_docs // max(threads, 1))))
         with ThreadPoolExecutor(max(threads, 1)) as executor:
+            list(
+                executor.map(
+                    _make_keys,
+                    itertools.repeat(keys),
+                    itertools.repeat(ids),
+                    itertools.repeat(ptr),
+                    itertools.repeat(stride),
+                    range(0, n_docs, step),
+                    (min(lo + step, n_docs) for lo in range(0, n_docs, step)),
+                )
+            )
+            _sort(keys, executor, threads)
+            # The sorted keys are cut where a pair begins, so each part holds whole runs, and
+            # the parts become postings side by side: first where their pairs begin, then,
+            # once the postings are allocated, their contents.
+            inner = (
+                np.linspace(0, len(keys), threads + 1).astype(np.int64)[1:-1] if len(keys) else []
+            )
+            cuts = [0, *np.searchsorted(keys, keys[inner]).tolist(), len(keys)]
+            pieces = [keys[lo:hi] for lo, hi in itertools.pairwise(cuts)]
             starts = list(executor.map(_pair_starts, pieces))
             ends = np.cumsum([0, *(int(np.count_nonzero(s)) for s in starts)])
             post_docs = np.empty(int(ends[-1]), dtype=np.int32)

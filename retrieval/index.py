@@ -462,17 +462,23 @@ def _document_idf(bm25: BM25, passage_doc: np.ndarray, n_documents: int) -> np.n
     documents it is as rare as it is across articles. This idf is never negative, so it
     also serves a corpus of one document. Postings are in passage order, hence in document
     order: a term's documents are the changes of document along its postings."""
-    df = np.zeros(bm25.n_terms, dtype=np.int64)
     term_ptr, post_docs = bm25.term_ptr, bm25.post_docs
-    firsts = term_ptr[:-1]
+    # A posting is "new" where its term's run of one document begins; df is the number of
+    # new postings between a term's bounds.
+    new_before = np.zeros(len(term_ptr), dtype=np.int64)
+    counted = 0
     for lo in range(0, len(post_docs), _POSTINGS_BLOCK):
         hi = min(lo + _POSTINGS_BLOCK, len(post_docs))
         docs = passage_doc[post_docs[lo:hi]]
         before = passage_doc[post_docs[lo - 1]] if lo else -1
         new = docs != np.concatenate(([before], docs[:-1]))
-        new[firsts[(firsts >= lo) & (firsts < hi)] - lo] = True
-        terms = np.searchsorted(term_ptr, np.flatnonzero(new) + lo, side="right") - 1
-        df += np.bincount(terms, minlength=bm25.n_terms)
+        inside = slice(*np.searchsorted(term_ptr, [lo, hi]))
+        new[term_ptr[inside] - lo] = True
+        positions = np.flatnonzero(new)
+        new_before[inside] = counted + np.searchsorted(positions, term_ptr[inside] - lo)
+        counted += len(positions)
+    new_before[term_ptr == len(post_docs)] = counted
+    df = np.diff(new_before)
     return np.log1p((n_documents - df + 0.5) / (df + 0.5))
 
 
@@ -668,6 +674,10 @@ def _write_file(path: Path, write: Callable[[Any], None], keep_cached: bool = Tr
             os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
 
 
+def _write_array(path: Path, values: np.ndarray, keep_cached: bool) -> None:
+    _write_file(path, lambda f: np.save(f, np.ascontiguousarray(values)), keep_cached)
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -713,11 +723,15 @@ def save_index(index: Index, path: Path) -> None:
         arrays = _all_arrays(index)
         random_bytes = sum(a.nbytes for name, a in arrays.items() if _read_at_random(name))
         try:
-            for name, values in arrays.items():
-                _write_file(
-                    target / f"{name}.npy",
-                    lambda f, values=values: np.save(f, np.ascontiguousarray(values)),
-                    keep_cached=random_bytes <= _KEEP_CACHED or not _read_at_random(name),
+            # Writing and syncing release the GIL, so the files are written side by side.
+            with ThreadPoolExecutor(_default_workers()) as executor:
+                list(
+                    executor.map(
+                        _write_array,
+                        [target / f"{name}.npy" for name in arrays],
+                        arrays.values(),
+                        [random_bytes <= _KEEP_CACHED or not _read_at_random(n) for n in arrays],
+                    )
                 )
             _write_file(
                 target / _META,

@@ -171,6 +171,14 @@ def test_corpus_files_are_sorted_recursive_and_skip_hidden(tmp_path: Path) -> No
     assert found == ["a.MD", "b.txt", "sub/c.Txt", "sub/g.md"]
 
 
+def test_corpus_files_of_a_relative_folder_are_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "tin" / "a.txt", "Tin")
+    monkeypatch.chdir(tmp_path)
+    assert corpus_files(Path("tin")) == [tmp_path / "tin" / "a.txt"]
+
+
 def test_nested_doc_id_uses_posix_path_without_suffix(tmp_path: Path) -> None:
     write(tmp_path / "the-gioi" / "chau-a" / "bai.viet.md", "Tiêu đề\nNội dung bài.")
     [parsed] = load_corpus(tmp_path)
