@@ -723,8 +723,10 @@ def save_index(index: Index, path: Path) -> None:
         arrays = _all_arrays(index)
         random_bytes = sum(a.nbytes for name, a in arrays.items() if _read_at_random(name))
         try:
-            # Writing and syncing release the GIL, so the files are written side by side.
-            with ThreadPoolExecutor(_default_workers()) as executor:
+            # Writing and syncing release the GIL, so the files are written side by side. On
+            # an error or Ctrl-C the files not yet begun are skipped, not written and removed.
+            executor = ThreadPoolExecutor(_default_workers())
+            try:
                 list(
                     executor.map(
                         _write_array,
@@ -733,6 +735,8 @@ def save_index(index: Index, path: Path) -> None:
                         [random_bytes <= _KEEP_CACHED or not _read_at_random(n) for n in arrays],
                     )
                 )
+            finally:
+                executor.shutdown(cancel_futures=True)
             _write_file(
                 target / _META,
                 lambda f: f.write(json.dumps(meta, ensure_ascii=False).encode("utf-8")),
