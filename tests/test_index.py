@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-import retrieval.index as index_module
 from retrieval.documents import Document, ParsedDocument, Sentence
 from retrieval.index import (
     FORMAT_VERSION,
@@ -23,6 +22,8 @@ from retrieval.index import (
     open_index,
     save_index,
 )
+from retrieval.index import build as build_module
+from retrieval.index import reading as reading_module
 from retrieval.tokenizer import index_terms
 
 HEADLINE = "Giá xăng giảm mạnh từ chiều nay."
@@ -116,7 +117,7 @@ def test_document_idf_counts_documents_not_passages(
     built: Index, monkeypatch: pytest.MonkeyPatch, block: int
 ) -> None:
     # Small blocks put document changes and term starts on block edges.
-    monkeypatch.setattr(index_module, "_POSTINGS_BLOCK", block)
+    monkeypatch.setattr(build_module, "_POSTINGS_BLOCK", block)
     index = build_index(parsed_documents(built.documents[0].path.parent), "fp")
     holding: dict[str, set[int]] = {}
     for i in range(index.n_sentences):
@@ -139,7 +140,7 @@ def test_each_distinct_sentence_is_segmented_once(
         calls.append(text)
         return index_terms(text)
 
-    monkeypatch.setattr(index_module, "index_terms", counting_index_terms)
+    monkeypatch.setattr(reading_module, "index_terms", counting_index_terms)
     index = build_index(parsed_documents(tmp_path), "fp")
     distinct = {s for sentences in DOCS.values() for s in sentences}
     assert sorted(calls) == sorted(distinct)
@@ -148,7 +149,7 @@ def test_each_distinct_sentence_is_segmented_once(
 
 
 def test_progress_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(index_module, "_PROGRESS_MIN_STEP", 5)
+    monkeypatch.setattr(reading_module, "PROGRESS_MIN_STEP", 5)
     messages: list[str] = []
     build_index(parsed_documents(tmp_path), "fp", progress=messages.append)
     assert messages[0] == "indexing: 5/10 distinct sentences segmented"

@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import retrieval.index as index_module
 from retrieval.documents import corpus_files
 from retrieval.index import Index, corpus_fingerprint, load_index, open_index, update_index
+from retrieval.index import reading as reading_module
+from retrieval.index.model import ARRAYS
 from retrieval.tokenizer import index_terms
 
 HEADLINE = "Giá xăng giảm mạnh từ chiều nay."
@@ -48,7 +49,7 @@ def assert_same_index(got: Index, expected: Index) -> None:
     assert list(got.documents) == list(expected.documents)
     assert got.vocab == expected.vocab
     assert list(got.document_stamps) == list(expected.document_stamps)
-    for name in index_module._ARRAYS:
+    for name in ARRAYS:
         np.testing.assert_array_equal(getattr(got, name), getattr(expected, name), err_msg=name)
     for name, values in expected.bm25.arrays().items():
         np.testing.assert_array_equal(got.bm25.arrays()[name], values, err_msg=name)
@@ -74,15 +75,15 @@ class CountingTerms:
 @pytest.fixture
 def counting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CountingTerms:
     terms = CountingTerms(tmp_path / "segmented.log")
-    monkeypatch.setattr(index_module, "index_terms", terms)
+    monkeypatch.setattr(reading_module, "index_terms", terms)
     return terms
 
 
 @pytest.fixture
 def tiny_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     # So that a handful of documents already makes several jobs and starts the pool.
-    monkeypatch.setattr(index_module, "_READ_CHUNK", 1)
-    monkeypatch.setattr(index_module, "_SEGMENT_CHUNK", 2)
+    monkeypatch.setattr(reading_module, "READ_CHUNK", 1)
+    monkeypatch.setattr(reading_module, "SEGMENT_CHUNK", 2)
 
 
 @pytest.mark.usefixtures("tiny_chunks")

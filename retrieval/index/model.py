@@ -1,0 +1,94 @@
+"""The index in memory, its array layout and the errors of a stored index."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from retrieval.bm25 import BM25
+from retrieval.documents import Document
+
+FORMAT_VERSION = 6
+# Bump whenever the terms produced for a text change (normaliser, segmenter, filtering):
+# old indexes then no longer match the fingerprint and are rebuilt.
+PIPELINE_VERSION = 2
+
+# name -> dtype of every array stored next to index.json (BM25's under a "bm25_" prefix).
+ARRAYS = {
+    "sentence_doc": np.int32,
+    "sentence_start": np.int64,
+    "sentence_end": np.int64,
+    "sentence_text_ptr": np.int64,
+    "sentence_text_blob": np.uint8,
+    "sentence_term_ptr": np.int64,
+    "sentence_term_ids": np.int32,
+    "passage_sentence_ptr": np.int64,
+    "document_idf": np.float64,
+}
+# The documents' metadata (see `Records`), stored beside the arrays of ARRAYS.
+RECORD_PTR, RECORD_BLOB = "document_record_ptr", "document_record_blob"
+
+
+class IndexUnreadable(Exception):
+    """A stored index that cannot be used: missing, corrupt or of another format version.
+    The message is a short reason for users."""
+
+
+class IndexMissing(IndexUnreadable):
+    """No index has been saved at the path yet."""
+
+
+@dataclass(eq=False)
+class Index:
+    """Sentences are in corpus order (document order, then sentence order); passage p is
+    sentences `passage_sentence_ptr[p]` .. `passage_sentence_ptr[p + 1] - 1`, all from one
+    document. Arrays are read-only memory maps after `load_index`."""
+
+    # A list after a build, stored records (decoded when read) after `load_index`.
+    documents: Sequence[Document]
+    vocab: dict[str, int]
+    fingerprint: str
+    passage_sentences: int
+    sentence_doc: np.ndarray
+    sentence_start: np.ndarray
+    sentence_end: np.ndarray
+    sentence_text_ptr: np.ndarray
+    sentence_text_blob: np.ndarray
+    sentence_term_ptr: np.ndarray
+    sentence_term_ids: np.ndarray
+    passage_sentence_ptr: np.ndarray
+    bm25: BM25
+    # (size, mtime_ns) of each document's file when it was read, None when not known;
+    # update_index reuses the documents whose file still matches.
+    document_stamps: Sequence[tuple[int, int] | None]
+    pipeline_version: int
+    # Short form -> long form, as the corpus defines them ("… (Ban Chỉ đạo)"): found once
+    # here, because scanning a million passages at the first question takes seconds.
+    abbreviations: dict[str, str]
+    # Each term's idf over documents rather than passages (see `_document_idf`).
+    document_idf: np.ndarray
+
+    @property
+    def n_sentences(self) -> int:
+        return len(self.sentence_doc)
+
+    @property
+    def n_passages(self) -> int:
+        return len(self.passage_sentence_ptr) - 1
+
+    def sentence_text(self, i: int) -> str:
+        lo, hi = self.sentence_text_ptr[i], self.sentence_text_ptr[i + 1]
+        return bytes(self.sentence_text_blob[lo:hi]).decode("utf-8")
+
+    def sentence_terms(self, i: int) -> np.ndarray:
+        return self.sentence_term_ids[self.sentence_term_ptr[i] : self.sentence_term_ptr[i + 1]]
+
+    def passage_doc(self, p: int) -> int:
+        return int(self.sentence_doc[self.passage_sentence_ptr[p]])
+
+
+def offsets(lengths: np.ndarray) -> np.ndarray:
+    """CSR offsets: 0, then the running totals of `lengths`."""
+    ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=ptr[1:])
+    return ptr

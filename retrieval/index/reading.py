@@ -1,0 +1,112 @@
+"""Reading corpus files, in a pool of worker processes when there are cores to spare."""
+
+import contextlib
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from retrieval.documents import Document, ParsedDocument, read_document
+from retrieval.tokenizer import index_terms
+
+# Progress at least every 5000 sentences, but no more than about 20 lines per build.
+PROGRESS_MIN_STEP = 5000
+# Jobs handed to a worker at a time: large enough that pickling and scheduling stay small
+# next to reading and pyvi, small enough to balance two cores. A build with fewer than two
+# jobs runs in this process, where starting a pool would cost more than it saves.
+READ_CHUNK = 32
+SEGMENT_CHUNK = 256
+
+
+@dataclass(frozen=True)
+class Read:
+    """A document as read from its file, compact to send between processes: sentence texts
+    as UTF-8 (the form they are stored and deduplicated in) and the file's (size, mtime_ns)
+    taken before reading, None when unknown."""
+
+    document: Document
+    stamp: tuple[int, int] | None
+    starts: list[int]
+    ends: list[int]
+    texts: list[bytes]
+
+
+def compact(parsed: ParsedDocument, stamp: tuple[int, int] | None) -> Read:
+    sentences = parsed.sentences
+    return Read(
+        parsed.document,
+        stamp,
+        [s.start for s in sentences],
+        [s.end for s in sentences],
+        [s.text.encode("utf-8") for s in sentences],
+    )
+
+
+def file_stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+def read_files(job: tuple[Path, list[Path]]) -> list[Read | None]:
+    root, paths = job
+    reads: list[Read | None] = []
+    for path in paths:
+        # Stamped before reading: a file changed meanwhile then mismatches next time.
+        stamp = file_stamp(path)
+        parsed = read_document(path, root)
+        reads.append(None if parsed is None else compact(parsed, stamp))
+    return reads
+
+
+def segment_texts(texts: list[bytes]) -> list[str]:
+    # One string per sentence pickles far faster than lists of terms; terms come from
+    # whitespace-split tokens, so they hold no whitespace and split() recovers them.
+    return [" ".join(index_terms(text.decode("utf-8"))) for text in texts]
+
+
+def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for lo in range(0, len(items), size):
+        yield items[lo : lo + size]
+
+
+def default_workers() -> int:
+    # The cores this process may run on (a container or taskset may allow fewer than the
+    # machine has); macOS has no affinity.
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def worker_pool(workers: int, jobs: int) -> Iterator[Any]:
+    """A fork pool when there are workers to spare and enough jobs to repay starting it,
+    else None (work in this process). Fork shares the loaded pyvi model with the workers."""
+    if workers <= 1 or jobs < 2:
+        yield None
+        return
+    with multiprocessing.get_context("fork").Pool(min(workers, jobs)) as pool:
+        yield pool
+
+
+def mapped(pool: Any, function: Callable[[Any], Any], jobs: list[Any]) -> Iterator[Any]:
+    # imap keeps job order, so the index is the same whatever the number of workers.
+    return pool.imap(function, jobs) if pool is not None else map(function, jobs)
+
+
+def read_corpus(
+    root: Path, files: list[Path], pool: Any, progress: Callable[[str], None] | None
+) -> Iterator[Read]:
+    step = max(PROGRESS_MIN_STEP // 10, len(files) // 20)
+    done = 0
+    for chunk in mapped(pool, read_files, [(root, c) for c in chunks(files, READ_CHUNK)]):
+        for read in chunk:
+            done += 1
+            if progress is not None and done % step == 0:
+                progress(f"indexing: {done}/{len(files)} documents read")
+            if read is not None:
+                yield read
