@@ -66,6 +66,8 @@ def _source_line(markers: str, document: Document) -> Line:
 
 def answer_lines(answer: Answer) -> list[Line]:
     """The answer sentences marked [1], [2]…, then their sources, one line per document."""
+    if answer.reply:
+        return [_plain(answer.reply)]
     if not answer.answered:
         lines = [[Span(NOT_FOUND, "b")], [Span("Câu hỏi: "), Span(answer.question, "i")]]
         if answer.hint:

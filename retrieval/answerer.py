@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from retrieval.abstention import abstains, known_words
+from retrieval.chitchat import chitchat_reply
 from retrieval.index import Index
 from retrieval.query import Query, parse_query, search_terms
 from retrieval.question_types import offers, question_kind
@@ -26,6 +27,7 @@ NOT_FOUND_HINT = (
     "Không tìm thấy nội dung trả lời câu hỏi này trong tài liệu. "
     "Hãy thử hỏi cụ thể hơn, dùng tên riêng hoặc từ khóa có trong tài liệu."
 )
+CHITCHAT_HINT = "Đây không phải là câu hỏi về nội dung tài liệu."
 EMPTY_HINT = "Câu hỏi chưa có từ khóa nào để tìm. Hãy hỏi một câu đầy đủ hơn."
 
 FEATURES = (
@@ -248,6 +250,9 @@ class Answerer:
         return query, sentences, features
 
     def answer(self, question: str, max_sentences: int = 3) -> Answer:
+        reply = chitchat_reply(question)
+        if reply is not None:
+            return Answer(question, answered=False, hint=CHITCHAT_HINT, reply=reply)
         query, sentences, features = self.candidates(question)
         if not query.groups:
             return Answer(question, answered=False, hint=EMPTY_HINT)

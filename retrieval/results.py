@@ -52,12 +52,15 @@ class Citation:
 @dataclass(frozen=True)
 class Answer:
     """Best sentences first; `answered` is False (and `sentences` empty) when the documents
-    do not support an answer, with `hint` saying why in Vietnamese."""
+    do not support an answer, with `hint` saying why in Vietnamese. `reply` is set when the
+    message was chit-chat ("Cảm ơn nhé", "xin chào"): a short conversational reply for a
+    conversation (the bot, `hoidap chat`) to show instead of the abstention."""
 
     question: str
     answered: bool
     sentences: list[Citation] = field(default_factory=list)
     hint: str | None = None
+    reply: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -65,4 +68,5 @@ class Answer:
             "answered": self.answered,
             "sentences": [c.to_dict() for c in self.sentences],
             "hint": self.hint,
+            "reply": self.reply,
         }

@@ -1,0 +1,44 @@
+"""Issue 15's questions about the seeds (tests/data/seed_questions_15.json), end to end
+through the public API: captions that restate the question, things the seeds never
+mention, chit-chat, and the same questions typed without diacritics."""
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.chat import chat
+from bot.formatting import answer_lines, to_text
+from retrieval import Engine
+
+DATA = json.loads((Path(__file__).parent / "data" / "seed_questions_15.json").read_text("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    return Engine.open(index=tmp_path_factory.mktemp("index") / "seeds")
+
+
+def _first_holds(engine: Engine, question: str, expect: list[str]) -> bool:
+    answer = engine.ask(question)
+    return bool(answer.sentences) and any(e in answer.sentences[0].text for e in expect)
+
+
+@pytest.mark.parametrize("message", DATA["chitchat"])
+def test_chitchat_gets_a_reply_and_no_quote(engine: Engine, message: str) -> None:
+    answer = engine.ask(message)
+    assert not answer.answered and not answer.sentences
+    assert answer.reply and answer.to_dict()["reply"] == answer.reply
+    assert to_text(answer_lines(answer)) == answer.reply
+
+
+@pytest.mark.parametrize("message", DATA["not_chitchat"])
+def test_questions_holding_chitchat_words_are_questions(engine: Engine, message: str) -> None:
+    assert engine.ask(message).reply is None
+
+
+def test_chat_replies_to_thanks_in_the_conversation(engine: Engine) -> None:
+    out = io.StringIO()
+    chat(engine, bundled_seeds=True, stdin=io.StringIO("Cảm ơn nhé\n"), stdout=out)
+    assert engine.ask("Cảm ơn nhé").reply in out.getvalue()
