@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-import retrieval.bm25 as bm25_module
+import retrieval.bm25.building as building_module
+import retrieval.bm25.postings as postings_module
 from retrieval.bm25 import BM25
 from retrieval.tokenizer import segment
 
@@ -173,7 +174,7 @@ def test_from_arrays_rejects_inconsistent_arrays() -> None:
     with pytest.raises(ValueError):
         BM25.from_arrays({**arrays, "post_tf": arrays["post_tf"].astype(np.float64)})
     with pytest.raises(ValueError):
-        BM25.from_arrays({k: v for k, v in arrays.items() if k != "idf"})
+        BM25.from_arrays({k: v for k, v in arrays.items() if k != "doc_len"})
 
 
 def test_build_validates_input() -> None:
@@ -209,8 +210,8 @@ def test_building_in_small_blocks_and_threads_gives_the_same_arrays(
     corpus = [*random_corpus(rng, 200, 30), []]
     ptr, ids, vocab = to_csr(corpus)
     whole = BM25.build(ptr, ids, len(vocab)).arrays()
-    monkeypatch.setattr(bm25_module, "_BLOCK", 7)
-    monkeypatch.setattr(bm25_module, "_DOC_BLOCK", 3)
+    monkeypatch.setattr(building_module, "_BLOCK", 7)
+    monkeypatch.setattr(building_module, "_DOC_BLOCK", 3)
     blocks = BM25.build(ptr, ids, len(vocab), threads=3).arrays()
     for name, values in whole.items():
         np.testing.assert_array_equal(blocks[name], values, err_msg=name)
@@ -223,7 +224,7 @@ def test_scoring_in_small_blocks_gives_the_same_scores(monkeypatch: pytest.Monke
     bm25 = BM25.build(ptr, ids, len(vocab))
     query = [vocab["w0"], vocab["w1"], vocab["w7"], vocab["w1"]]
     whole = bm25.scores(query)
-    monkeypatch.setattr(bm25_module, "_SCORE_BLOCK", 7)
+    monkeypatch.setattr(postings_module, "_SCORE_BLOCK", 7)
     np.testing.assert_array_equal(bm25.scores(query), whole)
     np.testing.assert_allclose(
         whole, BM25Okapi(corpus).get_scores(["w0", "w1", "w7", "w1"]), atol=1e-9

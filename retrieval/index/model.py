@@ -8,7 +8,7 @@ import numpy as np
 from retrieval.bm25 import BM25
 from retrieval.documents import Document
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 # Bump whenever the terms produced for a text change (normaliser, segmenter, filtering):
 # old indexes then no longer match the fingerprint and are rebuilt.
 PIPELINE_VERSION = 2
