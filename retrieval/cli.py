@@ -17,7 +17,7 @@ from retrieval.baseline import SentenceBaseline
 from retrieval.documents import CorpusError
 from retrieval.engine import DEFAULT_CORPUS, Engine
 from retrieval.evaluate import Answering, evaluate, format_report, squad_corpus
-from retrieval.index import IndexUnreadable
+from retrieval.index import IndexLocationError, IndexNotSaved, IndexUnreadable, open_index
 from retrieval.results import Answer, PassageHit
 
 NOT_FOUND = "Không tìm thấy câu trả lời trong tài liệu."
@@ -70,6 +70,10 @@ def _queries(args: argparse.Namespace) -> Iterator[str]:
             yield line.rstrip("\r\n")
 
 
+def _notice(message: str) -> None:
+    print(f"hoidap: {message}", file=sys.stderr, flush=True)
+
+
 def _print_json(obj: dict[str, Any]) -> None:
     print(json.dumps(obj, ensure_ascii=False), flush=True)
 
@@ -90,8 +94,11 @@ def _hit_dict(hit: PassageHit) -> dict[str, Any]:
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
-    engine = _open(args)
-    index = engine.index
+    # The maintenance command checks every file of a stored index, and fails when the
+    # index cannot be saved rather than answering from memory.
+    index = open_index(
+        Path(args.corpus or DEFAULT_CORPUS), args.index, _notice, verify=True, must_save=True
+    )
     print(
         f"{len(index.documents)} documents, {index.n_passages} passages, "
         f"{index.n_sentences} sentences indexed"
@@ -227,7 +234,10 @@ def run(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print(f"hoidap: error: {error}", file=sys.stderr)
         return 2
-    except (CorpusError, IndexUnreadable) as error:
+    except IndexLocationError as error:
+        print(f"hoidap: error: {error}", file=sys.stderr)
+        return 2
+    except (CorpusError, IndexUnreadable, IndexNotSaved) as error:
         print(f"hoidap: error: {error}", file=sys.stderr)
         return 1
     except BrokenPipeError:
@@ -240,6 +250,8 @@ def run(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
         print(f"hoidap: error:{where} {error.strerror or error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        # A save in progress removes its unfinished generation: the old index stands.
+        print("hoidap: interrupted; the index was left as it was", file=sys.stderr)
         return 130
 
 

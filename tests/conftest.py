@@ -5,6 +5,15 @@ import pytest
 from retrieval import Engine
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No test writes into the user's cache: default index paths go to a temporary folder,
+    also in the processes tests start (they inherit the environment)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
 @pytest.fixture(scope="session")
 def engine_over(tmp_path_factory: pytest.TempPathFactory) -> Callable[[dict[str, str]], Engine]:
     """Builds an engine over a corpus of {file name: text}, quietly."""

@@ -7,15 +7,18 @@ whether the stored index is still current. Building reads files and segments eac
 sentence in a pool of processes, one per core; when the corpus changes, documents whose
 file is unchanged are taken over from the stored index and only the others are read.
 
-On disk an index is a directory holding generation directories `gen-*` (`.npy` arrays
-plus `index.json`) and a `CURRENT` file naming the live one. A save writes a complete new
-generation and then replaces `CURRENT` atomically, so a crash at any point leaves either
-the old or the new index, never a half-written one.
+On disk an index is a directory marked as hoidap's (`folder`) holding generation
+directories `gen-*` (`.npy` arrays plus `index.json`) and a `CURRENT` file naming the live
+one. A save writes a complete new generation and then replaces `CURRENT` atomically, so a
+crash at any point leaves either the old or the new index, never a half-written one. Every
+file is checksummed (`checksums`): CURRENT holds index.json's checksum, index.json those of
+the arrays.
 
 Modules: `model` (the Index and its errors), `records` (documents' metadata stored as
 records), `reading` (reading corpus files in worker processes), `build` (segmenting,
 term ids, passages, BM25; full and incremental builds), `storage` (save and load),
-`opening` (where an index lives and whether it is current).
+`checksums` (damage found at load), `folder` (the marker; what may be deleted), `opening`
+(where an index lives, whether it is current, what to do when it cannot be saved).
 """
 
 from retrieval.index.build import build_index, update_index
@@ -23,7 +26,9 @@ from retrieval.index.model import (
     FORMAT_VERSION,
     PIPELINE_VERSION,
     Index,
+    IndexLocationError,
     IndexMissing,
+    IndexNotSaved,
     IndexUnreadable,
 )
 from retrieval.index.opening import cache_root, corpus_fingerprint, default_index_path, open_index
@@ -33,7 +38,9 @@ __all__ = [
     "FORMAT_VERSION",
     "PIPELINE_VERSION",
     "Index",
+    "IndexLocationError",
     "IndexMissing",
+    "IndexNotSaved",
     "IndexUnreadable",
     "build_index",
     "cache_root",

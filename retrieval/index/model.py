@@ -8,7 +8,8 @@ import numpy as np
 from retrieval.bm25 import BM25
 from retrieval.documents import Document
 
-FORMAT_VERSION = 7
+# 7: BM25 document lengths. 8: checksums of every file, the index folder's marker.
+FORMAT_VERSION = 8
 # Bump whenever the terms produced for a text change (normaliser, segmenter, filtering):
 # old indexes then no longer match the fingerprint and are rebuilt.
 PIPELINE_VERSION = 2
@@ -36,6 +37,16 @@ class IndexUnreadable(Exception):
 
 class IndexMissing(IndexUnreadable):
     """No index has been saved at the path yet."""
+
+
+class IndexLocationError(Exception):
+    """A place where hoidap may not keep an index (a file, or a folder holding other files):
+    a configuration mistake, reported before any work is done."""
+
+
+class IndexNotSaved(Exception):
+    """The index could not be written (read-only place, full disk); the message names the
+    path and what to do."""
 
 
 @dataclass(eq=False)

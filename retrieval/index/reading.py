@@ -3,6 +3,7 @@
 import contextlib
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +83,12 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
+def _ignore_interrupts() -> None:
+    # Ctrl-C reaches every process of the terminal's group: the workers leave it to the
+    # parent, which stops the pool, rather than each printing a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @contextlib.contextmanager
 def worker_pool(workers: int, jobs: int) -> Iterator[Any]:
     """A fork pool when there are workers to spare and enough jobs to repay starting it,
@@ -89,7 +96,8 @@ def worker_pool(workers: int, jobs: int) -> Iterator[Any]:
     if workers <= 1 or jobs < 2:
         yield None
         return
-    with multiprocessing.get_context("fork").Pool(min(workers, jobs)) as pool:
+    context = multiprocessing.get_context("fork")
+    with context.Pool(min(workers, jobs), initializer=_ignore_interrupts) as pool:
         yield pool
 
 

@@ -8,6 +8,7 @@ import mmap
 import os
 import secrets
 import shutil
+import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,6 +17,22 @@ from typing import Any
 import numpy as np
 
 from retrieval.bm25 import BM25
+from retrieval.index.checksums import (
+    LOAD_BUDGET,
+    Sums,
+    check_file,
+    check_size,
+    file_sums,
+    parse_sums,
+)
+from retrieval.index.folder import (
+    CURRENT,
+    GENERATION_PREFIX,
+    LOCK,
+    claim_folder,
+    is_generation,
+    remove_stale,
+)
 from retrieval.index.model import (
     ARRAYS,
     FORMAT_VERSION,
@@ -28,10 +45,7 @@ from retrieval.index.model import (
 from retrieval.index.reading import default_workers
 from retrieval.index.records import Records, document_of, document_records, stamp_of
 
-_CURRENT = "CURRENT"
 _META = "index.json"
-_LOCK = "lock"
-_GENERATION_PREFIX = "gen-"
 
 # Arrays read at random stay in the page cache after a save when they take no more than
 # this in all: a server's first questions then read no sentence from disk (first-pass
@@ -54,10 +68,13 @@ def _read_at_random(name: str) -> bool:
     return name.startswith(("sentence_", "document_record_"))
 
 
-def _write_file(path: Path, write: Callable[[Any], None], keep_cached: bool = True) -> None:
+def _write_file(path: Path, write: Callable[[Any], None], keep_cached: bool = True) -> Sums:
+    """Write, sync and checksum the file `path`; its checksums are returned."""
     with open(path, "wb") as f:
         write(f)
         f.flush()
+        # Summed from the page cache before it is dropped below.
+        sums = file_sums(path)
         os.fsync(f.fileno())
         if not keep_cached and hasattr(os, "posix_fadvise"):  # not on macOS
             # Pages just written stay cached in large folios (up to 2 MB here), and a
@@ -65,10 +82,11 @@ def _write_file(path: Path, write: Callable[[Any], None], keep_cached: bool = Tr
             # passages, most of the sentence arrays end up in its memory for a few rows
             # each. Dropped, they are read back a page at a time when needed.
             os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+    return sums
 
 
-def _write_array(path: Path, values: np.ndarray, keep_cached: bool) -> None:
-    _write_file(path, lambda f: np.save(f, np.ascontiguousarray(values)), keep_cached)
+def _write_array(path: Path, values: np.ndarray, keep_cached: bool) -> Sums:
+    return _write_file(path, lambda f: np.save(f, np.ascontiguousarray(values)), keep_cached)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -82,7 +100,7 @@ def _fsync_dir(path: Path) -> None:
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
     # Serialises savers so one never deletes a generation another is still writing.
-    with open(path / _LOCK, "a") as lock:
+    with open(path / LOCK, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
@@ -91,8 +109,10 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def save_index(index: Index, path: Path) -> None:
-    """Store `index` under the directory `path`, replacing any previous index atomically."""
-    path.mkdir(parents=True, exist_ok=True)
+    """Store `index` under the directory `path`, replacing any previous index atomically.
+    Raises IndexLocationError for a folder hoidap did not make, OSError when writing fails
+    (the previous index is then left as it was)."""
+    claim_folder(path)
     bm25 = index.bm25
     meta = {
         "format_version": FORMAT_VERSION,
@@ -109,9 +129,9 @@ def save_index(index: Index, path: Path) -> None:
         "abbreviations": index.abbreviations,
     }
     with _locked(path):
-        generation = f"{_GENERATION_PREFIX}{secrets.token_hex(8)}"
+        generation = f"{GENERATION_PREFIX}{secrets.token_hex(8)}"
         target = path / generation
-        pointer = path / f"{_CURRENT}.{generation}.tmp"
+        pointer = path / f"{CURRENT}.{generation}.tmp"
         target.mkdir()
         arrays = _all_arrays(index)
         random_bytes = sum(a.nbytes for name, a in arrays.items() if _read_at_random(name))
@@ -120,23 +140,22 @@ def save_index(index: Index, path: Path) -> None:
             # an error or Ctrl-C the files not yet begun are skipped, not written and removed.
             executor = ThreadPoolExecutor(default_workers())
             try:
-                list(
-                    executor.map(
-                        _write_array,
-                        [target / f"{name}.npy" for name in arrays],
-                        arrays.values(),
-                        [random_bytes <= _KEEP_CACHED or not _read_at_random(n) for n in arrays],
-                    )
+                sums = executor.map(
+                    _write_array,
+                    [target / f"{name}.npy" for name in arrays],
+                    arrays.values(),
+                    [random_bytes <= _KEEP_CACHED or not _read_at_random(n) for n in arrays],
                 )
+                meta["checksums"] = dict(zip([f"{n}.npy" for n in arrays], sums, strict=True))
             finally:
                 executor.shutdown(cancel_futures=True)
-            _write_file(
-                target / _META,
-                lambda f: f.write(json.dumps(meta, ensure_ascii=False).encode("utf-8")),
-            )
+            meta_bytes = json.dumps(meta, ensure_ascii=False).encode("utf-8")
+            _write_file(target / _META, lambda f: f.write(meta_bytes))
             _fsync_dir(target)
-            _write_file(pointer, lambda f: f.write(generation.encode("ascii")))
-            os.replace(pointer, path / _CURRENT)
+            # CURRENT carries index.json's checksum, index.json those of the arrays.
+            line = f"{generation} {len(meta_bytes)} {zlib.crc32(meta_bytes)}"
+            _write_file(pointer, lambda f: f.write(line.encode("ascii")))
+            os.replace(pointer, path / CURRENT)
             _fsync_dir(path)
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)
@@ -144,11 +163,7 @@ def save_index(index: Index, path: Path) -> None:
                 pointer.unlink()
             raise
         # Earlier generations, and debris of saves that crashed, are unreachable now.
-        for entry in path.iterdir():
-            if entry.name.startswith(_GENERATION_PREFIX) and entry.name != generation:
-                shutil.rmtree(entry, ignore_errors=True)
-            elif entry.name.startswith(f"{_CURRENT}.") and entry.name.endswith(".tmp"):
-                entry.unlink(missing_ok=True)
+        remove_stale(path, generation)
 
 
 def _map_npy(path: Path) -> np.ndarray:
@@ -185,19 +200,48 @@ def _check_ptr(ptr: np.ndarray, count: int, end: int, name: str) -> None:
         raise IndexUnreadable(f"{name} disagrees with the lengths of the other arrays")
 
 
-def _load_generation(folder: Path) -> Index:
+def _array_files() -> list[str]:
+    names = [*ARRAYS, RECORD_PTR, RECORD_BLOB, *(f"bm25_{name}" for name in BM25.ARRAY_NAMES)]
+    return [f"{name}.npy" for name in names]
+
+
+def _check_files(folder: Path, sums: dict[str, Sums], verify: bool) -> None:
+    """Sizes of all files; checksums of all (`verify`) or of the smallest within the budget."""
+    for name, entry in sums.items():
+        check_size(folder / name, entry)
+    budget = LOAD_BUDGET
+    for name, entry in sorted(sums.items(), key=lambda item: item[1]["size"]):
+        if not verify and entry["size"] > budget:
+            break
+        budget -= entry["size"]
+        check_file(folder / name, entry)
+
+
+def _read_meta(folder: Path, size: int, crc: int) -> dict[str, Any]:
     try:
-        meta = json.loads((folder / _META).read_text(encoding="utf-8"))
+        raw = (folder / _META).read_bytes()
     except FileNotFoundError as exc:
         raise IndexUnreadable(f"{_META} is missing") from exc
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
+        raise IndexUnreadable(f"{_META} cannot be read: {exc.strerror}") from exc
+    if len(raw) != size or zlib.crc32(raw) != crc:
+        raise IndexUnreadable(f"{_META} is damaged (its checksum does not match)")
+    try:
+        meta = json.loads(raw.decode("utf-8"))
+    except ValueError as exc:
         raise IndexUnreadable(f"{_META} is damaged: {exc}") from exc
     if not isinstance(meta, dict):
         raise IndexUnreadable(f"{_META} is damaged")
+    return meta
+
+
+def _load_generation(folder: Path, size: int, crc: int, verify: bool) -> Index:
+    meta = _read_meta(folder, size, crc)
     if meta.get("format_version") != FORMAT_VERSION:
         raise IndexUnreadable(
             f"format version {meta.get('format_version')}, this hoidap reads {FORMAT_VERSION}"
         )
+    _check_files(folder, parse_sums(meta.get("checksums"), _array_files()), verify)
     try:
         parameters = meta["parameters"]
         pipeline_version = int(meta["pipeline_version"])
@@ -260,23 +304,41 @@ def _load_generation(folder: Path) -> Index:
     )
 
 
-def load_index(path: Path) -> Index:
-    """Open the index saved at `path` as memory maps; raises IndexMissing when none was
-    saved there and IndexUnreadable when it cannot be used."""
-    pointer = path / _CURRENT
+def _read_pointer(pointer: Path) -> tuple[str, int, int]:
+    """CURRENT's generation and the size and CRC-32 of its index.json."""
     try:
-        generation = pointer.read_text(encoding="ascii").strip()
+        fields = pointer.read_text(encoding="ascii").split()
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise IndexUnreadable(f"{CURRENT} is damaged: {exc}") from exc
+    if len(fields) != 3 or not is_generation(fields[0]) or not all(map(str.isdigit, fields[1:])):
+        raise IndexUnreadable(f"{CURRENT} names no generation of this hoidap's format")
+    return fields[0], int(fields[1]), int(fields[2])
+
+
+def load_index(path: Path, verify: bool = False) -> Index:
+    """Open the index saved at `path` as memory maps; raises IndexMissing when none was
+    saved there and IndexUnreadable when it cannot be used. Every file's checksum is
+    checked with `verify`, else those of the small files only (see `checksums`)."""
+    pointer = path / CURRENT
+    try:
+        generation, size, crc = _read_pointer(pointer)
     except FileNotFoundError as exc:
         raise IndexMissing(f"no index at {path}") from exc
-    except (OSError, ValueError) as exc:
-        raise IndexUnreadable(f"{_CURRENT} is damaged: {exc}") from exc
-    if not generation.startswith(_GENERATION_PREFIX) or "/" in generation:
-        raise IndexUnreadable(f"{_CURRENT} names no generation")
     try:
-        return _load_generation(path / generation)
+        return _load_generation(path / generation, size, crc, verify)
     except IndexUnreadable:
         # A concurrent save may have swapped generations and deleted ours mid-load.
-        with contextlib.suppress(OSError, ValueError):
-            if pointer.read_text(encoding="ascii").strip() != generation:
-                return load_index(path)
+        with contextlib.suppress(OSError, IndexUnreadable):
+            if _read_pointer(pointer)[0] != generation:
+                return load_index(path, verify)
         raise
+
+
+def stored_bytes(path: Path) -> int:
+    """The space the files of the index at `path` take on disk (0 when there is none)."""
+    with contextlib.suppress(OSError, IndexUnreadable):
+        folder = path / _read_pointer(path / CURRENT)[0]
+        return sum(entry.stat().st_blocks * 512 for entry in folder.iterdir())
+    return 0

@@ -1,0 +1,311 @@
+"""The index folder under bad conditions: someone else's files, damage, a read-only place, a
+full disk, Ctrl-C. Real files, real processes; the read-only place is a read-only bind mount
+in a private mount namespace where the machine allows one."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from retrieval.index import (
+    IndexLocationError,
+    IndexUnreadable,
+    load_index,
+    open_index,
+)
+from retrieval.index import checksums as checksums_module
+from retrieval.index.folder import MARKER
+
+FILES = {
+    "xang.txt": "Giá xăng giảm mạnh\n\nXăng RON 95 giảm 800 đồng mỗi lít. "
+    "Dầu diesel giảm 500 đồng mỗi lít. Giá mới áp dụng từ 15 giờ chiều nay.\n",
+    "mua.txt": "Thời tiết Hà Nội\n\nHà Nội có mưa rào và dông vào chiều tối. "
+    "Nhiệt độ cao nhất từ 30 đến 32 độ C.\n",
+}
+ROOT = Path(__file__).resolve().parent.parent
+# The console script, as users run it.
+HOIDAP = str(Path(sys.executable).with_name("hoidap"))
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for name, text in FILES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+class Notices(list[str]):
+    def __call__(self, message: str) -> None:
+        self.append(message)
+
+    def problems(self) -> list[str]:
+        return [m for m in self if not m.startswith(("indexing: ", "indexed "))]
+
+
+def hoidap(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [HOIDAP, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+def generation(path: Path) -> Path:
+    return path / (path / "CURRENT").read_text().split()[0]
+
+
+def cited_texts_hold(index_path: Path) -> None:
+    """Every stored sentence is the text at its offsets in its source file."""
+    index = load_index(index_path, verify=True)
+    for i in range(index.n_sentences):
+        document = index.documents[int(index.sentence_doc[i])]
+        source = document.path.read_text(encoding="utf-8")
+        assert source[index.sentence_start[i] : index.sentence_end[i]] == index.sentence_text(i)
+
+
+# --- 1. the marker: nothing deleted that hoidap did not create ---
+
+
+def test_index_folder_is_marked_and_foreign_folders_are_refused(
+    corpus: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "index"
+    open_index(corpus, path, notice=Notices())
+    assert (path / MARKER).is_file()
+
+    theirs = tmp_path / "theirs"
+    (theirs / "gen-photos").mkdir(parents=True)
+    (theirs / "gen-photos" / "cat.jpg").write_bytes(b"\xff\xd8 a cat")
+    with pytest.raises(IndexLocationError, match="not empty and holds no hoidap index"):
+        open_index(corpus, theirs, notice=Notices())
+    assert (theirs / "gen-photos" / "cat.jpg").read_bytes() == b"\xff\xd8 a cat"
+
+
+def test_cli_refuses_foreign_folder_with_one_line(corpus: Path, tmp_path: Path) -> None:
+    theirs = tmp_path / "theirs"
+    (theirs / "gen-1").mkdir(parents=True)
+    (theirs / "gen-1" / "notes.txt").write_text("mine", encoding="utf-8")
+    result = hoidap("index", "--corpus", str(corpus), "--index", str(theirs))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and str(theirs) in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (theirs / "gen-1" / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_save_deletes_only_what_hoidap_named(corpus: Path, tmp_path: Path) -> None:
+    path = tmp_path / "index"
+    open_index(corpus, path, notice=Notices())
+    # Someone's files inside a marked folder, named unlike hoidap's own.
+    (path / "gen-notes").mkdir()
+    (path / "gen-notes" / "keep.txt").write_text("keep", encoding="utf-8")
+    (corpus / "mua.txt").unlink()
+    open_index(corpus, path, notice=Notices())
+    assert (path / "gen-notes" / "keep.txt").read_text(encoding="utf-8") == "keep"
+    generations = [p.name for p in path.iterdir() if p.name.startswith("gen-")]
+    assert sorted(generations) == sorted([generation(path).name, "gen-notes"])
+
+
+def test_index_folder_of_an_older_hoidap_is_adopted(corpus: Path, tmp_path: Path) -> None:
+    path = tmp_path / "index"
+    open_index(corpus, path, notice=Notices())
+    (path / MARKER).unlink()
+    (path / "CURRENT").write_text(generation(path).name, encoding="ascii")  # the old form
+    notices = Notices()
+    open_index(corpus, path, notice=notices)
+    assert len(notices.problems()) == 1 and "rebuilding" in notices.problems()[0]
+    assert (path / MARKER).is_file()
+
+
+# --- 5. damage: found at load, one notice, rebuilt, never cited ---
+
+
+def _garble_middle(file: Path) -> None:
+    data = bytearray(file.read_bytes())
+    lo = len(data) // 2
+    hi = min(len(data), lo + 16)
+    data[lo:hi] = bytes((b + 1) % 256 for b in data[lo:hi])
+    file.write_bytes(bytes(data))
+
+
+def test_same_size_garbage_in_any_file_is_found_and_rebuilt(corpus: Path, tmp_path: Path) -> None:
+    path = tmp_path / "index"
+    sentences = open_index(corpus, path, notice=Notices()).n_sentences
+    names = sorted(p.name for p in generation(path).iterdir())
+    assert len(names) == 17 and "index.json" in names
+    for name in names:
+        file = generation(path) / name
+        size = file.stat().st_size
+        _garble_middle(file)
+        assert file.stat().st_size == size
+        notices = Notices()
+        index = open_index(corpus, path, notice=notices)
+        assert len(notices.problems()) == 1, (file.name, notices)
+        assert notices.problems()[0].startswith(f"index at {path} is unreadable (")
+        assert index.n_sentences == sentences
+        cited_texts_hold(path)
+    (path / "CURRENT").write_text("gen-zzz 1 2", encoding="ascii")
+    notices = Notices()
+    open_index(corpus, path, notice=notices)
+    assert len(notices.problems()) == 1
+    cited_texts_hold(path)
+
+
+def test_large_files_are_size_checked_at_load_and_fully_checked_when_verifying(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "index"
+    open_index(corpus, path, notice=Notices())
+    blob = generation(path) / "sentence_text_blob.npy"
+    _garble_middle(blob)
+    # As if every file were over the load budget: only sizes are checked at load.
+    monkeypatch.setattr(checksums_module, "LOAD_BUDGET", 0)
+    monkeypatch.setattr("retrieval.index.storage.LOAD_BUDGET", 0)
+    load_index(path)
+    with pytest.raises(IndexUnreadable, match=r"sentence_text_blob\.npy is damaged"):
+        load_index(path, verify=True)
+    blob.write_bytes(blob.read_bytes()[:-1])
+    with pytest.raises(IndexUnreadable, match=r"sentence_text_blob\.npy has"):
+        load_index(path)
+
+
+# --- 6. read-only place, full disk ---
+
+
+def _can_mount() -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(
+        ["unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"], capture_output=True
+    )
+    return probe.returncode == 0
+
+
+needs_mount = pytest.mark.skipif(
+    not _can_mount(), reason="needs a private mount namespace (root with CAP_SYS_ADMIN)"
+)
+
+
+def _mounted(setup: str, path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`hoidap ARGS` after the shell command `setup` (given $0 = `path`) in a mount namespace
+    of its own: the mounts vanish with the process."""
+    return subprocess.run(
+        ["unshare", "-m", "sh", "-c", f'{setup} && exec "$@"', str(path), HOIDAP, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+READ_ONLY = 'mount --bind -o ro "$0" "$0"'
+
+
+def _add_document(corpus: Path) -> None:
+    (corpus / "moi.txt").write_text("Tin mới\n\nHội sách mở cửa tại phố Đinh Lễ.\n", "utf-8")
+
+
+@needs_mount
+def test_read_only_index_keeps_answering_from_the_old_index(corpus: Path, tmp_path: Path) -> None:
+    path = tmp_path / "index"
+    open_index(corpus, path, notice=Notices())
+    current = (path / "CURRENT").read_text()
+    _add_document(corpus)
+    args = ("--corpus", str(corpus), "--index", str(path))
+    asked = _mounted(READ_ONLY, path, "ask", "--json", *args, "Nhiệt độ cao nhất là bao nhiêu?")
+    assert asked.returncode == 0, asked.stderr
+    assert '"answered": true' in asked.stdout
+    lines = asked.stderr.splitlines()
+    assert len(lines) == 1 and "indexing" not in asked.stderr, asked.stderr
+    assert str(path) in lines[0] and "read-only" in lines[0] and "--index" in lines[0]
+    assert "answering from the old index" in lines[0]
+    indexed = _mounted(READ_ONLY, path, "index", *args)
+    assert indexed.returncode == 1
+    assert indexed.stderr.count("\n") == 1 and "read-only" in indexed.stderr
+    assert (path / "CURRENT").read_text() == current
+
+
+@needs_mount
+def test_too_little_space_for_an_update_keeps_the_old_index(corpus: Path, tmp_path: Path) -> None:
+    path = tmp_path / "index"
+    open_index(corpus, path, notice=Notices())
+    _add_document(corpus)
+    small = tmp_path / "small"
+    small.mkdir()
+    # Room for the old index and 8 KiB: too little for a new generation beside it.
+    used = sum(4096 * -(-f.stat().st_size // 4096) for f in path.rglob("*")) + 16384
+    setup = f'mount -t tmpfs -o size={used + 8192} tmpfs "$0" && cp -a {path} "$0/index"'
+    args = ("--corpus", str(corpus), "--index", str(small / "index"))
+    asked = _mounted(setup, small, "ask", *args, "Nhiệt độ cao nhất là bao nhiêu?")
+    assert asked.returncode == 0, asked.stderr
+    assert "32 độ C" in asked.stdout
+    lines = asked.stderr.splitlines()
+    assert len(lines) == 1 and "KB free" in lines[0] and "answering from the old index" in lines[0]
+
+
+@needs_mount
+def test_full_disk_during_save_answers_from_memory(corpus: Path, tmp_path: Path) -> None:
+    small = tmp_path / "small"
+    small.mkdir()
+    setup = 'mount -t tmpfs -o size=16k tmpfs "$0"'
+    args = ("--corpus", str(corpus), "--index", str(small / "index"))
+    asked = _mounted(setup, small, "ask", *args, "Nhiệt độ cao nhất là bao nhiêu?")
+    assert asked.returncode == 0, asked.stderr
+    assert "32 độ C" in asked.stdout
+    problems = [line for line in asked.stderr.splitlines() if "indexed" not in line]
+    assert "Traceback" not in asked.stderr
+    assert len(problems) == 1, asked.stderr
+    assert f"cannot save the index in {small / 'index'}" in problems[0]
+    assert "No space left on device" in problems[0]
+    assert "answering from the index built in memory" in problems[0]
+    indexed = _mounted(setup, small, "index", *args)
+    assert indexed.returncode == 1
+    errors = [line for line in indexed.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and "cannot save the index in" in errors[0]
+
+
+# --- 8. Ctrl-C while indexing ---
+
+
+def test_ctrl_c_while_indexing_exits_130_with_one_line_and_keeps_the_index(
+    corpus: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "index"
+    open_index(corpus, path, notice=Notices())
+    current = (path / "CURRENT").read_text()
+    # Enough distinct sentences that segmenting them takes seconds, in a worker pool.
+    words = "an bình cao dân em gia hà kim lan minh nam phú quang sơn tâm vân".split()
+    for n in range(400):
+        lines = [
+            f"Ông {words[n % 16]} {words[(n // 16) % 16]} nói câu {n} số {i} "
+            f"về {words[i % 16]} {words[(i * 7 + n) % 16]} và {words[(i + n) % 16]}."
+            for i in range(40)
+        ]
+        (corpus / f"tin-{n:03d}.txt").write_text("\n".join(lines), encoding="utf-8")
+    process = subprocess.Popen(
+        [HOIDAP, "index", "--corpus", str(corpus), "--index", str(path)],
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    assert process.stderr is not None
+    for line in process.stderr:
+        if "segmented" in line:
+            break
+    # Ctrl-C in a terminal signals the whole process group, workers included.
+    os.killpg(process.pid, signal.SIGINT)
+    rest = process.stderr.read()
+    assert process.wait(timeout=60) == 130
+    assert "Traceback" not in rest and "KeyboardInterrupt" not in rest
+    assert rest.strip().splitlines() == ["hoidap: interrupted; the index was left as it was"]
+    assert (path / "CURRENT").read_text() == current
+    assert len(load_index(path, verify=True).documents) == 2
