@@ -3,13 +3,9 @@
 import asyncio
 import logging
 import secrets
-import signal
-from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
-from telegram.error import NetworkError, TimedOut
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     CommandHandler,
@@ -38,6 +34,8 @@ from bot.handlers import (
 )
 from bot.health import Health, Metrics, MonitoringServer
 from bot.limits import Allowlist, QuestionLimiter
+from bot.service import Service
+from bot.store import Store
 from retrieval import Engine
 
 logger = logging.getLogger(__name__)
@@ -52,32 +50,19 @@ COMMANDS = [
 
 
 class TelegramRequest(HTTPXRequest):
-    """HTTPXRequest that tells the health endpoint whenever Telegram answers, and retries
-    failed connections and 5xx answers a few times with a growing pause."""
+    """HTTPXRequest that tells the health endpoint whenever Telegram answers. It never
+    retries: a reply that may have been delivered is retried by the sender, from the
+    outbox, or not at all."""
 
-    def __init__(self, health: Health, retries: int, **kwargs: object) -> None:
+    def __init__(self, health: Health, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._health = health
-        self._retries = retries
 
     async def do_request(self, *args: object, **kwargs: object) -> tuple[int, bytes]:
-        for attempt in range(self._retries + 1):
-            last = attempt == self._retries
-            try:
-                status, body = await super().do_request(*args, **kwargs)  # type: ignore[arg-type]
-            except TimedOut:
-                # Telegram may have acted on a request that timed out; sending it again
-                # could post the same answer twice.
-                raise
-            except NetworkError:
-                if last:
-                    raise
-            else:
-                self._health.contacted()
-                if status < 500 or last:
-                    return status, body
-            await asyncio.sleep(0.25 * 2**attempt)
-        raise AssertionError("unreachable")
+        status, body = await super().do_request(*args, **kwargs)  # type: ignore[arg-type]
+        if status < 500:
+            self._health.contacted()
+        return status, body
 
 
 # Titles make stiff questions; for the bundled corpus we know better ones.
@@ -115,10 +100,6 @@ def example_questions(
     return examples
 
 
-async def _register_commands(application: Application) -> None:
-    await application.bot.set_my_commands(COMMANDS)
-
-
 def build_application(
     settings: Settings,
     engine: Engine,
@@ -128,18 +109,20 @@ def build_application(
     """The bot with all its handlers, talking to `settings.telegram_base_url`."""
     health = health or Health()
     health.index_loaded(len(engine.documents))
+    timeout = settings.telegram_timeout_seconds
+    timeouts = {"read_timeout": timeout, "write_timeout": timeout, "connect_timeout": timeout}
     application = (
         Application.builder()
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_base_url)
-        .request(TelegramRequest(health, retries=2, connection_pool_size=64))
-        # Polling retries on its own; a long poll must not be repeated behind its back.
-        .get_updates_request(TelegramRequest(health, retries=0))
-        .rate_limiter(AIORateLimiter(max_retries=3))
-        .concurrent_updates(True)
-        .post_init(_register_commands)
+        .request(TelegramRequest(health, connection_pool_size=64, **timeouts))
+        .get_updates_request(TelegramRequest(health, **timeouts))
+        # Updates come from the inbox (bot.service), replies go through the outbox and its
+        # own limits (bot.sending): PTB's updater and rate limiter are not used.
+        .updater(None)
         .build()
     )
+    application.bot_data["commands"] = COMMANDS
     application.bot_data["services"] = Services(
         engine=engine,
         settings=settings,
@@ -171,64 +154,66 @@ def build_application(
     return application
 
 
+# Secrets known to the process (the token, the webhook secret); no log line shows them.
+_HIDDEN: set[str] = set()
+
+
+def hide_in_logs(secret: str) -> None:
+    if secret:
+        _HIDDEN.add(secret)
+
+
 class RedactingFormatter(logging.Formatter):
     """Removes secrets from every log line, tracebacks included."""
 
-    def __init__(self, fmt: str, secrets_: list[str]) -> None:
-        super().__init__(fmt)
-        self._secrets = [s for s in secrets_ if s]
-
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
-        for secret in self._secrets:
+        for secret in _HIDDEN:
             text = text.replace(secret, "<redacted>")
         return text
 
 
 def configure_logging(settings: Settings) -> None:
     """Log to stderr (journald picks it up) without ever printing the bot token."""
-    hidden = [settings.telegram_bot_token.get_secret_value()]
+    hide_in_logs(settings.telegram_bot_token.get_secret_value())
     if settings.webhook_secret:
-        hidden.append(settings.webhook_secret.get_secret_value())
+        hide_in_logs(settings.webhook_secret.get_secret_value())
     handler = logging.StreamHandler()
-    handler.setFormatter(
-        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", hidden)
-    )
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
     # httpx logs every request URL, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-def serve(settings: Settings, engine: Engine) -> None:
-    """Run the bot until SIGINT or SIGTERM: long polling, or a webhook when one is set."""
-    health, metrics = Health(), Metrics()
+def make_service(
+    settings: Settings, engine: Engine, health: Health | None = None, metrics: Metrics | None = None
+) -> Service:
+    """The application and its durable inbox and outbox in `settings.state_folder()`."""
+    health = health or Health(settings.telegram_silence_seconds, settings.backlog_max_age_seconds)
+    metrics = metrics or Metrics()
     application = build_application(settings, engine, metrics, health)
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    # Telegram repeats the secret on every call; any fresh one does if none is set.
+    secret = secret or secrets.token_urlsafe(32)
+    hide_in_logs(secret)
+    store = Store(settings.state_folder())
+    return Service(settings, application, store, health, metrics, webhook_secret=secret)
+
+
+def serve(settings: Settings, engine: Engine) -> int:
+    """Run the bot until SIGINT or SIGTERM: long polling, or a webhook when one is set.
+    Returns the exit status: 0, or 2 when Telegram rejects the token."""
+    service = make_service(settings, engine)
     monitor = None
     if settings.health_port is not None:
-        monitor = MonitoringServer(settings.health_host, settings.health_port, health, metrics)
+        monitor = MonitoringServer(
+            settings.health_host, settings.health_port, service.health, service.metrics
+        )
         monitor.start()
         logger.info("health and metrics on http://%s:%s/", settings.health_host, monitor.port)
-    stop_signals = (signal.SIGINT, signal.SIGTERM)
     try:
-        if settings.webhook_url:
-            secret = (
-                settings.webhook_secret.get_secret_value()
-                if settings.webhook_secret
-                # Telegram repeats the secret on every call; any fresh one does if unset.
-                else secrets.token_urlsafe(32)
-            )
-            application.run_webhook(
-                listen=settings.webhook_listen,
-                port=settings.webhook_port,
-                url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-                webhook_url=settings.webhook_url,
-                secret_token=secret,
-                allowed_updates=Update.ALL_TYPES,
-                stop_signals=stop_signals,
-            )
-        else:
-            application.run_polling(allowed_updates=Update.ALL_TYPES, stop_signals=stop_signals)
+        return asyncio.run(service.run(stop_signals=True))
     finally:
+        service.store.close()
         if monitor is not None:
             monitor.stop()
-    logger.info("stopped")

@@ -18,8 +18,7 @@ def _cmd_bot(args: argparse.Namespace) -> int:
         print(f"hoidap: error: {error}", file=sys.stderr)
         return 2
     configure_logging(settings)
-    serve(settings, Engine.open(settings.corpus, settings.index))
-    return 0
+    return serve(settings, Engine.open(settings.corpus, settings.index))
 
 
 def _cmd_chat(args: argparse.Namespace) -> int:

@@ -1,5 +1,6 @@
 """Bot settings, read from the environment and `.env` (see `.env.example`)."""
 
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -47,6 +48,26 @@ class Settings(BaseSettings):
     health_host: str = "127.0.0.1"
     health_port: int | None = 8088
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # The durable inbox and outbox (SQLite). Default: $XDG_STATE_HOME/hoidap.
+    state_dir: Path | None = None
+    # Answers to questions older than this carry a short "sorry, late" note.
+    late_after_seconds: float = Field(default=120.0, gt=0)
+    # Questions waiting longer than this get one "busy, ask again" reply instead of an answer.
+    backlog_max_age_seconds: float = Field(default=60.0, gt=0)
+    # How long a reply is retried through network errors, 5xx and 429 before it is given up.
+    send_retry_minutes: float = Field(default=15.0, gt=0)
+    # Stored questions (and update ids, for deduplication) are deleted after this.
+    retention_hours: float = Field(default=24.0, gt=0)
+    # /health answers 503 when the Bot API has not been reached for this long.
+    telegram_silence_seconds: float = Field(default=120.0, gt=0)
+    # Read timeout of one Bot API call (long polling waits this much longer).
+    telegram_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    def state_folder(self) -> Path:
+        if self.state_dir is not None:
+            return self.state_dir
+        base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+        return Path(base) / "hoidap"
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot import replies
 from bot.config import Settings
 from bot.formatting import (
     NOT_FOUND,
@@ -34,6 +36,7 @@ from bot.formatting import (
 )
 from bot.health import Metrics
 from bot.limits import Allowlist, QuestionLimiter
+from bot.store import Reply
 from retrieval import Answer, Engine
 
 logger = logging.getLogger(__name__)
@@ -46,6 +49,11 @@ NOT_ALLOWED = "Xin lỗi, bot này chỉ phục vụ những người dùng đư
 NOT_TEXT = "Mình chỉ đọc được câu hỏi bằng chữ. Bạn hãy gõ câu hỏi thành một tin nhắn văn bản."
 EMPTY_QUESTION = "Bạn muốn hỏi gì? Hãy viết câu hỏi, ví dụ: Ai chủ trì cuộc họp?"
 EXPIRED = "Câu trả lời này đã cũ, bạn hãy hỏi lại nhé."
+BUSY = "Mình đang bận trả lời nhiều câu hỏi. Bạn vui lòng hỏi lại sau ít phút nhé."
+# Seconds an answer may take before "typing…" is shown.
+TYPING_AFTER = 0.5
+# Callback data numbers: ASCII digits only (str.isdigit also accepts "²", which int() refuses).
+_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 @dataclass
@@ -60,6 +68,7 @@ class Services:
     examples: list[str]
     answers: OrderedDict[int, Answer] = field(default_factory=OrderedDict)
     next_key: int = 0
+    busy_told: dict[int, float] = field(default_factory=dict)
 
     def remember(self, answer: Answer) -> int:
         """Keep `answer` for its buttons; the key goes into the callback data."""
@@ -68,6 +77,17 @@ class Services:
         while len(self.answers) > _REMEMBERED_ANSWERS:
             self.answers.popitem(last=False)
         return self.next_key
+
+    def tell_busy(self, chat_id: int) -> bool:
+        """Whether this chat should be told the bot is busy (not told in the last bound)."""
+        now = time.monotonic()
+        bound = self.settings.backlog_max_age_seconds
+        if now - self.busy_told.get(chat_id, -bound) < bound:
+            return False
+        self.busy_told[chat_id] = now
+        if len(self.busy_told) > _REMEMBERED_ANSWERS:
+            self.busy_told = {c: t for c, t in self.busy_told.items() if now - t < bound}
+        return True
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -79,20 +99,24 @@ def _text(text: str) -> list[Line]:
 
 
 async def _reply(
-    message: Message, lines: list[Line], markup: InlineKeyboardMarkup | None = None
+    message: Message,
+    lines: list[Line],
+    markup: InlineKeyboardMarkup | None = None,
+    kind: str = "",
 ) -> None:
-    """Send `lines` as one or more HTML messages, the buttons under the last one; in groups
-    the first part replies to the asking message so the thread stays readable."""
+    """Queue `lines` as one or more HTML messages, the buttons under the last one; in groups
+    the first part replies to the asking message so the thread stays readable. They are
+    sent from the outbox once the update is handled (see bot.replies)."""
     parts = to_html(lines)
     in_group = message.chat.type != ChatType.PRIVATE
     for number, part in enumerate(parts):
         last = number == len(parts) - 1
-        await message.reply_html(
-            part,
-            do_quote=in_group and number == 0,
-            reply_markup=markup if last else None,
-            disable_web_page_preview=True,
-        )
+        params: dict[str, object] = {"chat_id": message.chat_id, "text": part, "parse_mode": "HTML"}
+        if in_group and number == 0:
+            params["reply_to"] = message.message_id
+        if last and markup is not None:
+            params["reply_markup"] = markup.to_dict()
+        replies.add(Reply(message.chat_id, params, kind if last else ""))
 
 
 def _answer_buttons(key: int, answer: Answer) -> InlineKeyboardMarkup:
@@ -110,6 +134,27 @@ async def _show_typing(message: Message) -> None:
         await message.chat.send_action(ChatAction.TYPING)
     except TelegramError as error:
         logger.warning("typing indicator failed in chat %s: %s", message.chat_id, error)
+
+
+async def _find_answer(message: Message, question: str, svc: "Services") -> Answer:
+    """The engine's answer; "typing…" is shown only if it is not ready at once, since every
+    chat action counts against Telegram's limits like a message."""
+    asking = asyncio.ensure_future(
+        asyncio.to_thread(svc.engine.ask, question, svc.settings.answer_sentences)
+    )
+    done, _ = await asyncio.wait({asking}, timeout=TYPING_AFTER)
+    if not done:
+        await _show_typing(message)
+    return await asking
+
+
+def _late_note(message: Message, late_after: float) -> list[Line]:
+    """A short apology when the question waited long (the bot was down, or busy)."""
+    waited = time.time() - message.date.timestamp()
+    if waited <= late_after:
+        return []
+    amount = f"{round(waited / 60)} phút" if waited >= 90 else f"{round(waited)} giây"
+    return [[Span(f"Xin lỗi vì trả lời muộn: bạn đã hỏi cách đây {amount}.", "i")]]
 
 
 async def _answer_question(
@@ -143,13 +188,19 @@ async def _answer_question(
         return
 
     svc.metrics.questions.inc()
-    await _show_typing(message)
+    if replies.handling().waited > svc.settings.backlog_max_age_seconds:
+        # One "busy" reply per chat while its questions are past the bound.
+        if svc.tell_busy(message.chat_id):
+            svc.metrics.busy.inc()
+            await _reply(message, _text(BUSY), kind="busy")
+        return
     started = time.perf_counter()
-    answer = await asyncio.to_thread(svc.engine.ask, question, svc.settings.answer_sentences)
+    answer = await _find_answer(message, question, svc)
     svc.metrics.latency.observe(time.perf_counter() - started)
-    (svc.metrics.answered if answer.answered else svc.metrics.abstained).inc()
     key = svc.remember(answer)
-    await _reply(message, answer_lines(answer), _answer_buttons(key, answer))
+    lines = _late_note(message, svc.settings.late_after_seconds) + answer_lines(answer)
+    kind = "answered" if answer.answered else "abstained"
+    await _reply(message, lines, _answer_buttons(key, answer), kind=kind)
 
 
 async def private_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -245,17 +296,20 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     kind, _, rest = query.data.partition(":")
     key_text, _, number_text = rest.partition(":")
-    answer = svc.answers.get(int(key_text)) if key_text.isdigit() else None
+    answer = svc.answers.get(int(key_text)) if _NUMBER.fullmatch(key_text) else None
+    number = int(number_text) if _NUMBER.fullmatch(number_text) else 0
     message = query.message
-    if answer is None or not isinstance(message, Message):
+    cited = len(answer.sentences) if answer else 0
+    malformed = kind not in ("p", "m") or (kind == "p" and not 1 <= number <= cited)
+    if answer is None or malformed or not isinstance(message, Message):
         await query.answer(EXPIRED, show_alert=True)
         return
     await query.answer()
-    if kind == "p" and number_text.isdigit() and 1 <= int(number_text) <= len(answer.sentences):
-        citation = answer.sentences[int(number_text) - 1]
+    if kind == "p":
+        citation = answer.sentences[number - 1]
         hit = await asyncio.to_thread(svc.engine.passage_of, citation.sentence_id)
-        await _reply(message, passage_lines(hit, f"[{number_text}]", highlight=citation))
-    elif kind == "m":
+        await _reply(message, passage_lines(hit, f"[{number}]", highlight=citation))
+    else:
         hits = await asyncio.to_thread(svc.engine.search, answer.question, 5)
         await _reply(message, search_lines(answer.question, hits))
 
@@ -318,7 +372,9 @@ async def allowlist_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the failure with its context and apologise to the user; never re-raise."""
+    """Log the failure with its context and apologise to the user; never re-raise. Nothing
+    of this update has been sent yet (replies wait in the outbox until it is handled), so
+    the apology replaces them rather than following a half-sent answer."""
     svc = services(context)
     svc.metrics.errors.inc()
     if not isinstance(update, Update):
@@ -333,9 +389,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         user.id if user else None,
         exc_info=context.error,
     )
-    if chat is None:
+    handling = replies.current.get()
+    if chat is None or handling is None:
         return
-    try:
-        await context.bot.send_message(chat.id, APOLOGY)
-    except TelegramError as error:
-        logger.warning("could not send the apology to chat %s: %s", chat.id, error)
+    handling.replies.clear()
+    replies.add(Reply(chat.id, {"chat_id": chat.id, "text": APOLOGY}))

@@ -10,6 +10,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
@@ -22,18 +23,56 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.questions = Counter("hoidap_questions", "Questions received", registry=self.registry)
         self.answered = Counter(
-            "hoidap_answered", "Questions answered with citations", registry=self.registry
+            "hoidap_answered",
+            "Answers with citations that Telegram acknowledged",
+            registry=self.registry,
         )
         self.abstained = Counter(
-            "hoidap_abstained", "Questions the documents could not answer", registry=self.registry
+            "hoidap_abstained",
+            "'Not found in the documents' replies that Telegram acknowledged",
+            registry=self.registry,
+        )
+        self.busy = Counter(
+            "hoidap_busy_replies",
+            "Questions past the backlog bound, told to ask again",
+            registry=self.registry,
         )
         self.errors = Counter(
             "hoidap_errors", "Updates whose handling failed", registry=self.registry
         )
+        self.polling_errors = Counter(
+            "hoidap_polling_errors", "getUpdates calls that failed", registry=self.registry
+        )
+        self.skipped = Counter(
+            "hoidap_updates_skipped", "Updates that could not be read", registry=self.registry
+        )
+        self.sends = Counter(
+            "hoidap_sends",
+            "Messages sent: delivered (acknowledged), retried (a transient failure), "
+            "failed (given up)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.backlog = Gauge(
+            "hoidap_backlog_questions",
+            "Updates received and not yet fully answered",
+            registry=self.registry,
+        )
+        self.backlog_age = Gauge(
+            "hoidap_backlog_oldest_seconds",
+            "Age of the oldest update not yet fully answered",
+            registry=self.registry,
+        )
         self.latency = Histogram(
             "hoidap_answer_latency_seconds",
-            "Time to answer a question, retrieval included",
+            "Time to find an answer (retrieval only)",
             buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
+        )
+        self.end_to_end = Histogram(
+            "hoidap_update_to_answer_seconds",
+            "From an update's arrival to Telegram acknowledging its (last) reply",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600),
             registry=self.registry,
         )
 
@@ -41,36 +80,82 @@ class Metrics:
 class Health:
     """What the health endpoint reports; written by the bot, read by the HTTP thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, silence_limit: float = 120.0, backlog_bound: float = 60.0) -> None:
         self.documents: int | None = None
+        self.started = time.time()
         self.last_contact: float | None = None
+        self.failing_since: float | None = None
+        self.last_error: str | None = None
+        self.attempts = 0
+        self.token_rejected = False
+        self.backlog = 0
+        self.oldest: float | None = None
+        self._silence_limit = silence_limit
+        self._backlog_bound = backlog_bound
 
     def index_loaded(self, documents: int) -> None:
         self.documents = documents
 
-    def contacted(self) -> None:
+    def contacted(self) -> float | None:
+        """Telegram answered; returns how long it had been failing, if it was."""
         self.last_contact = time.time()
+        failing, self.failing_since, self.attempts = self.failing_since, None, 0
+        return None if failing is None else self.last_contact - failing
+
+    def failed(self, error: BaseException) -> bool:
+        """A call to Telegram failed for want of an answer; True if the first in a row."""
+        self.last_error = type(error).__name__
+        self.attempts += 1
+        if self.failing_since is None:
+            self.failing_since = time.time()
+            return True
+        return False
+
+    def reasons(self) -> list[str]:
+        now = time.time()
+        reasons = []
+        if self.documents is None:
+            reasons.append("the index is not loaded yet")
+        if self.token_rejected:
+            reasons.append("Telegram rejected the bot token")
+        silent = now - (self.last_contact or self.started)
+        if silent > self._silence_limit:
+            reasons.append(f"Telegram not reached for {silent:.0f} s")
+        if self.oldest is not None and now - self.oldest > self._backlog_bound:
+            reasons.append(
+                f"the oldest question has waited {now - self.oldest:.0f} s "
+                f"(bound {self._backlog_bound:.0f} s)"
+            )
+        return reasons
 
     def report(self) -> dict[str, object]:
-        since = None if self.last_contact is None else round(time.time() - self.last_contact, 1)
+        now = time.time()
+        since = None if self.last_contact is None else round(now - self.last_contact, 1)
+        reasons = self.reasons()
         return {
-            "status": "ok" if self.documents is not None else "starting",
+            "status": "ok" if not reasons else "unavailable",
+            "reasons": reasons,
             "index_loaded": self.documents is not None,
             "documents": self.documents,
             "last_telegram_contact": self.last_contact,
             "seconds_since_telegram_contact": since,
+            "telegram_failing_since": self.failing_since,
+            "telegram_failed_attempts": self.attempts,
+            "telegram_last_error": self.last_error,
+            "backlog": self.backlog,
+            "oldest_question_seconds": None if self.oldest is None else round(now - self.oldest, 1),
         }
 
 
 class MonitoringServer:
-    """`GET /health` (JSON, 503 until the index is loaded) and `GET /metrics`, in a thread."""
+    """`GET /health` (JSON; 503 with the reasons when unwell) and `GET /metrics`, in a thread."""
 
     def __init__(self, host: str, port: int, health: Health, metrics: Metrics) -> None:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 if self.path.rstrip("/") in ("/health", "/healthz"):
                     report = health.report()
-                    ok = report["index_loaded"]
+                    ok = not report["reasons"]
                     self._send(
                         HTTPStatus.OK if ok else HTTPStatus.SERVICE_UNAVAILABLE,
                         "application/json",

@@ -41,3 +41,69 @@ class Allowlist:
 
     def allows(self, user_id: int | None, chat_id: int | None) -> bool:
         return self.open or user_id in self._users or chat_id in self._chats
+
+
+class TokenBucket:
+    """`rate` calls per second on average, `burst` at once."""
+
+    def __init__(
+        self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._rate = rate
+        self._burst = burst
+        self._clock = clock
+        self._tokens = burst
+        self._stamp = clock()
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
+        self._stamp = now
+
+    def full(self) -> bool:
+        self._refill()
+        return self._tokens >= self._burst
+
+    def delay(self) -> float:
+        """Take a token and return 0, or return the seconds until one is free (none taken)."""
+        self._refill()
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return 0.0
+        return (1 - self._tokens) / self._rate
+
+
+class SendBudget:
+    """Telegram's limits on messages: about 30 a second overall, about one a second in a
+    chat and 20 a minute in a group. Only messages count; chat actions and callback answers
+    are not sent through here."""
+
+    def __init__(
+        self,
+        per_second: float = 30,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._clock = clock
+        self._overall = TokenBucket(per_second, per_second, clock)
+        self._chats: dict[int, TokenBucket] = {}
+
+    def chat_delay(self, chat_id: int) -> float:
+        """Take the chat's token and return 0, or the seconds to wait for it."""
+        bucket = self._chats.get(chat_id)
+        if bucket is None:
+            # Negative ids are groups and channels; a burst of three lets a long answer's
+            # parts go out together.
+            rate = 20 / 60 if chat_id < 0 else 1.0
+            bucket = self._chats[chat_id] = TokenBucket(rate, 3, self._clock)
+            if len(self._chats) > 10_000:
+                self._forget_idle()
+        return bucket.delay()
+
+    def overall_delay(self) -> float:
+        return self._overall.delay()
+
+    def _forget_idle(self) -> None:
+        # A full bucket carries no information; dropping them keeps memory flat.
+        for chat_id, bucket in list(self._chats.items()):
+            if bucket.full():
+                del self._chats[chat_id]

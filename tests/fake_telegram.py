@@ -2,7 +2,9 @@
 
 The bot reaches it through python-telegram-bot's `base_url`, exactly as it would reach a
 self-hosted Bot API server. Tests queue updates (served by getUpdates), read back every
-call the bot made, and can make chosen methods fail.
+call the bot made, and inject faults: chosen methods failing (500, 429 with retry_after,
+401), calls that stall and never arrive, refused connections (the server stops listening),
+a revoked token, and updates delivered again after they were confirmed.
 """
 
 import asyncio
@@ -18,15 +20,14 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from telegram import Update
-from telegram.ext import Application
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 from tornado.web import Application as TornadoApplication
 from tornado.web import RequestHandler
 
-from bot.app import build_application
+from bot.app import make_service
 from bot.config import Settings
+from bot.service import Service
 from retrieval import Engine
 
 # Shaped like a BotFather token, obviously fake, and never written out as one literal.
@@ -78,22 +79,56 @@ class FakeTelegram:
         self.port = 0
         self.bot_user = BOT_USER
         self.token = TOKEN
+        self.revoked = False
+        # The highest offset a getUpdates call confirmed (updates below it are gone).
+        self.offset = 0
+        self._stalls: defaultdict[str, int] = defaultdict(int)
+        self._unstall = asyncio.Event()
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/bot"
 
     async def start(self) -> None:
-        sockets = bind_sockets(0, "127.0.0.1")
+        sockets = bind_sockets(self.port, "127.0.0.1")
         self.port = sockets[0].getsockname()[1]
         app = TornadoApplication([(r"/bot([^/]+)/(\w+)", _MethodHandler, {"fake": self})])
         self._server = HTTPServer(app)
         self._server.add_sockets(sockets)
 
     async def stop(self) -> None:
+        self._unstall.set()
         if self._server is not None:
             self._server.stop()
             await self._server.close_all_connections()
+            self._server = None
+
+    async def go_down(self) -> None:
+        """Refuse connections (nothing listens on the port) until `come_up`."""
+        await self.stop()
+
+    async def come_up(self) -> None:
+        self._unstall = asyncio.Event()
+        await self.start()
+
+    def stall(self, method: str, times: int = 1_000_000) -> None:
+        """The next `times` calls of `method` hang without effect until `unstall` (a request
+        lost in the network: it never arrives)."""
+        self._stalls[method] = times
+
+    def unstall(self) -> None:
+        self._stalls.clear()
+        self._unstall.set()
+        self._unstall = asyncio.Event()
+
+    def revoke(self) -> None:
+        """The token stops working, as after /revoke in BotFather: every call gets 401."""
+        self.revoked = True
+
+    def redeliver(self, update: dict[str, Any]) -> None:
+        """Serve an update again that was already confirmed (same update_id)."""
+        self._updates.append(update)
+        asyncio.get_running_loop().create_task(self._notify())
 
     # --- what tests feed in ---------------------------------------------------------------
 
@@ -221,8 +256,12 @@ class FakeTelegram:
 
     async def handle(self, token: str, method: str, params: dict[str, Any]) -> tuple[int, Any]:
         self.tokens.add(token)
-        if token != TOKEN:
+        if token != TOKEN or self.revoked:
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        if self._stalls[method] > 0:
+            self._stalls[method] -= 1
+            await self._unstall.wait()
+            return 504, {"ok": False, "error_code": 504, "description": "Gateway Timeout"}
         if method != "getUpdates":
             self.calls.append(Call(method, params))
             await self._notify()
@@ -246,6 +285,7 @@ class FakeTelegram:
         offset = int(params.get("offset", 0))
         # Updates below the offset are confirmed by the bot and never served again.
         self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        self.offset = max(self.offset, offset)
         timeout = min(float(params.get("timeout", 0)), 2.0)
         if not self._updates and timeout > 0:
             async with self._changed:
@@ -348,35 +388,33 @@ def make_settings(telegram: FakeTelegram, **overrides: Any) -> Settings:
 
 
 @asynccontextmanager
-async def running(application: Application) -> AsyncIterator[Application]:
-    """Run `application` the way `run_polling` does, inside the test's event loop."""
-    async with application:
-        if application.post_init:
-            await application.post_init(application)
-        assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=0, timeout=1, allowed_updates=Update.ALL_TYPES
-        )
-        await application.start()
-        try:
-            yield application
-        finally:
-            await application.updater.stop()
-            await application.stop()
+async def running(service: Service) -> AsyncIterator[Service]:
+    """Run `service` as `hoidap bot` does, inside the test's event loop."""
+    task = asyncio.create_task(service.run())
+    try:
+        ready = asyncio.create_task(service.ready.wait())
+        await asyncio.wait({ready, task}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        assert service.ready.is_set(), "the bot did not start"
+        yield service
+    finally:
+        service.stop()
+        await asyncio.wait_for(task, 30)
+        service.store.close()
 
 
 @pytest_asyncio.fixture
-async def start_bot(telegram: FakeTelegram, engine: Engine) -> AsyncIterator[Callable[..., Any]]:
-    """`async with start_bot(**settings) as app:` runs a bot against the fake server
-    (over the seeds, or over `corpus_engine`)."""
+async def start_bot(
+    telegram: FakeTelegram, engine: Engine, tmp_path: Path
+) -> AsyncIterator[Callable[..., Any]]:
+    """`async with start_bot(**settings) as service:` runs a bot against the fake server
+    (over the seeds, or over `corpus_engine`), its state in the test's folder."""
 
     @asynccontextmanager
     async def start(
         corpus_engine: Engine | None = None, **overrides: Any
-    ) -> AsyncIterator[Application]:
-        settings = make_settings(telegram, **overrides)
-        application = build_application(settings, corpus_engine or engine)
-        async with running(application):
-            yield application
+    ) -> AsyncIterator[Service]:
+        settings = make_settings(telegram, **({"state_dir": tmp_path / "state"} | overrides))
+        async with running(make_service(settings, corpus_engine or engine)) as service:
+            yield service
 
     yield start

@@ -1,6 +1,7 @@
 """Groups, inline mode, limits, failures and long replies, through the fake Bot API server."""
 
 import re
+import time
 from html.parser import HTMLParser
 
 import pytest
@@ -49,13 +50,25 @@ async def test_group_answers_only_when_mentioned_replied_to_or_commanded(telegra
     assert any("Lê Hoài Trung" in r["text"] for r in replies[1:])
 
 
-async def test_answer_arrives_even_when_typing_indicator_fails(telegram, start_bot):
+async def test_typing_only_for_a_slow_answer_and_a_failing_one_costs_nothing(
+    telegram, start_bot, engine, monkeypatch
+):
     telegram.fail_always("sendChatAction", 400, "Bad Request: not enough rights")
     async with start_bot():
         telegram.message(QUESTION)
-        (reply,) = await telegram.wait_for()
-    assert telegram.sent("sendChatAction")
-    assert "Lê Hoài Trung" in reply["text"]
+        (quick,) = await telegram.wait_for()
+        assert telegram.sent("sendChatAction") == []
+        real_ask = engine.ask
+
+        def slow_ask(question: str, max_sentences: int = 3):
+            time.sleep(0.8)
+            return real_ask(question, max_sentences)
+
+        monkeypatch.setattr(engine, "ask", slow_ask)
+        telegram.message(QUESTION)
+        _, slow = await telegram.wait_for(count=2)
+    assert len(telegram.sent("sendChatAction")) == 1
+    assert "Lê Hoài Trung" in quick["text"] and "Lê Hoài Trung" in slow["text"]
 
 
 async def test_per_user_question_limit_is_polite_and_per_user(telegram, start_bot):

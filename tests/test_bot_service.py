@@ -46,6 +46,7 @@ async def test_hoidap_bot_answers_through_a_bot_api_server_and_stops_on_sigterm(
         str(index_path),
         cwd=tmp_path,
         env=clean_env(
+            HOIDAP_STATE_DIR=str(tmp_path / "state"),
             TELEGRAM_BOT_TOKEN=telegram.token,
             TELEGRAM_BASE_URL=telegram.base_url,
             HOIDAP_HEALTH_PORT=str(health_port),
@@ -160,6 +161,7 @@ async def test_webhook_mode_checks_the_secret_token(telegram, index_path, engine
         str(index_path),
         cwd=tmp_path,
         env=clean_env(
+            HOIDAP_STATE_DIR=str(tmp_path / "state"),
             TELEGRAM_BOT_TOKEN=telegram.token,
             TELEGRAM_BASE_URL=telegram.base_url,
             HOIDAP_WEBHOOK_URL=f"http://127.0.0.1:{port}/hoidap",
