@@ -8,6 +8,7 @@ sentence holds the word when it holds any form of it.
 from dataclasses import dataclass
 
 from retrieval.abbreviations import other_forms
+from retrieval.accents import restore
 from retrieval.index import Index
 from retrieval.normalize import fold, has_diacritics
 from retrieval.numbers import date_fillers, numeral_alternates
@@ -89,6 +90,26 @@ def _numeral_forms(term: str, alternates: dict[str, str]) -> list[str]:
 
 
 def parse_query(index: Index, text: str) -> Query:
+    """The question's term groups. Typed without diacritics, the words are read as the
+    corpus spells them (`retrieval.accents`), preferring the spellings of the passages the
+    folded question retrieves, and then parsed as if written so."""
+    if has_diacritics(text):
+        return _parse(index, text, text)
+    folded = _parse(index, text, None)
+    passages, _ = index.bm25.top_k(search_terms(index, folded), FEEDBACK_PASSAGES)
+    ptr = index.passage_sentence_ptr
+    sentences = index.sentence_term_ptr
+    seen = {
+        int(t)
+        for p in passages.tolist()
+        for t in index.sentence_term_ids[sentences[ptr[p]] : sentences[ptr[p + 1]]].tolist()
+    }
+    return _parse(index, text, restore(index, text, seen))
+
+
+def _parse(index: Index, text: str, written: str | None) -> Query:
+    """`text`'s groups: the segmented words of `written` (the text with diacritics, None
+    when it has none), then its folded syllables and pairs."""
     vocab = index.vocab
     # The folded view helps questions with diacritics too: syllable pairs match across
     # segmentation differences between the question and the sentence. A pair the corpus
@@ -101,11 +122,8 @@ def parse_query(index: Index, text: str) -> Query:
         if "_" not in t or any(f in vocab for f in (t, *_numeral_forms(t, alternates)))
     ]
     fillers = date_fillers(text)
-    words = [
-        w
-        for w in (content_terms(text) if has_diacritics(text) else []) + folded
-        if w not in fillers
-    ]
+    segmented = content_terms(written) if written and has_diacritics(written) else []
+    words = [w for w in segmented + folded if w not in fillers]
     abbreviated = other_forms(index, text, words)
     groups = tuple(
         tuple(
@@ -130,6 +148,8 @@ COMMON_SHARE = 0.2
 COMMON_MIN_PASSAGES = 5000
 # A question made only of common words still searches by its rarest ones.
 KEEP_RAREST = 3
+# Passages whose words choose the reading of a question typed without diacritics.
+FEEDBACK_PASSAGES = 3
 
 
 def search_terms(index: Index, query: Query) -> list[int]:

@@ -11,6 +11,8 @@ import pytest
 from bot.chat import chat
 from bot.formatting import answer_lines, to_text
 from retrieval import Engine
+from retrieval.accents import restore
+from retrieval.normalize import fold
 
 DATA = json.loads((Path(__file__).parent / "data" / "seed_questions_15.json").read_text("utf-8"))
 
@@ -42,3 +44,28 @@ def test_chat_replies_to_thanks_in_the_conversation(engine: Engine) -> None:
     out = io.StringIO()
     chat(engine, bundled_seeds=True, stdin=io.StringIO("Cảm ơn nhé\n"), stdout=out)
     assert engine.ask("Cảm ơn nhé").reply in out.getvalue()
+
+
+QUESTIONS = [item["question"] for item in DATA["caption"] + DATA["answerable"]]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_typed_without_diacritics_cites_what_the_written_question_cites(
+    engine: Engine, question: str
+) -> None:
+    written, typed = engine.ask(question), engine.ask(fold(question))
+    assert typed.answered == written.answered
+    assert [c.sentence_id for c in typed.sentences[:1]] == [
+        c.sentence_id for c in written.sentences[:1]
+    ]
+
+
+def test_the_corpus_votes_for_the_reading_of_folded_syllables(engine: Engine) -> None:
+    index = engine.index
+    assert restore(index, "thu tuong chinh phu ten la gi") == "thủ tướng chính phủ tên là gì"
+    # "dau" at the end asks where; "Dai hoi" keeps its capitals for pyvi.
+    assert restore(index, "Dai hoi dien ra o dau") == "Đại hội diễn ra ở đâu"
+    assert restore(index, "khoa may") == "khóa mấy"
+    # A word the corpus never uses stays as typed; a question with diacritics is untouched.
+    assert restore(index, "xyzzy Bo Ngoai giao") == "xyzzy Bộ Ngoại giao"
+    assert restore(index, "Bộ Ngoai giao") == "Bộ Ngoai giao"
