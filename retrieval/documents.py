@@ -1,9 +1,12 @@
 """Reading a corpus folder into documents and their article sentences.
 
-Files are decoded strictly as UTF-8 without newline translation, so every sentence is an
-exact slice of `path.read_bytes().decode("utf-8")` and a citation can point into the file.
+Each file's text comes from `retrieval.formats` (plain text, Markdown, PDF, Word, RTF,
+HTML). Sentences are offsets into that text. Plain text is decoded without newline
+translation, so there they are offsets into the decoded file itself; for other formats the
+extracted text is kept with the index (`hoidap text DOC_ID` prints it).
 """
 
+import bisect
 import datetime
 import logging
 import os
@@ -11,7 +14,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from retrieval import formats
 from retrieval.boilerplate import is_boilerplate
+from retrieval.formats.language import language_of
 from retrieval.normalize import normalize
 from retrieval.sentences import line_spans, split_sentences
 
@@ -21,18 +26,28 @@ _log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Document:
     """One corpus file. `doc_id` is its path relative to the corpus root without suffix
-    (the file stem for top-level files); `date` is ISO yyyy-mm-dd when the page states one."""
+    (the file stem for top-level files); `date` is ISO yyyy-mm-dd when the page states one.
+    `format` is the reader's ("txt", "md", "pdf", "docx", "doc", "rtf", "html"); `pages`
+    the offsets where the pages of a PDF start; `language` "vi", another language's code,
+    or None when too short to tell."""
 
     doc_id: str
     title: str
     date: str | None
     path: Path
+    format: str = "txt"
+    pages: tuple[int, ...] = ()
+    language: str | None = None
+
+    def page_of(self, offset: int) -> int | None:
+        """The 1-based page holding `offset` in a paged document, else None."""
+        return bisect.bisect_right(self.pages, offset) if self.pages else None
 
 
 @dataclass(frozen=True)
 class Sentence:
-    """A sentence as character offsets into the file's decoded text:
-    `path.read_bytes().decode("utf-8")[start:end] == text`."""
+    """A sentence as character offsets into its document's text (`ParsedDocument.text`,
+    or the decoded file when that is None): `text[start:end] == text`."""
 
     start: int
     end: int
@@ -43,13 +58,14 @@ class Sentence:
 class ParsedDocument:
     document: Document
     sentences: list[Sentence]
+    # The extracted text the offsets refer to; None when it is the decoded file itself.
+    text: str | None = None
 
 
 class CorpusError(Exception):
     """A corpus folder that cannot be used (missing, empty); the message is one line for users."""
 
 
-_SUFFIXES = frozenset({".txt", ".md"})
 _TITLE_MAX = 150
 
 # Scrapers prepend " date 2026-01-01 " to the first line of a page whose date they found.
@@ -125,45 +141,28 @@ def corpus_files(folder: Path) -> list[Path]:
         files.extend(
             Path(dirpath, name)
             for name in filenames
-            if not name.startswith(".") and os.path.splitext(name)[1].lower() in _SUFFIXES
+            if not name.startswith(".") and os.path.splitext(name)[1].lower() in formats.SUFFIXES
         )
     if not files:
-        raise CorpusError(f"no .txt or .md documents in {folder}")
+        raise CorpusError(f"no documents ({', '.join(sorted(formats.SUFFIXES))}) in {folder}")
     return sorted(files)
 
 
-def _decode(path: Path) -> str | None:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        _log.warning("skipping %s: cannot be read (%s)", path, exc.strerror or exc)
-        return None
-    if b"\x00" in data:
-        _log.warning("skipping %s: contains NUL bytes, looks like a binary file", path)
-        return None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        _log.warning(
-            "skipping %s: not valid UTF-8 (byte 0x%02x at offset %d)",
-            path,
-            data[exc.start],
-            exc.start,
-        )
-        return None
-
-
 def read_document(path: Path, root: Path) -> ParsedDocument | None:
-    """The document and its article sentences, or None (with a warning) for a file that is
-    unreadable, binary or not UTF-8.
+    """The document and its article sentences, or None (with one warning saying why) for a
+    file that cannot be read: unreadable, damaged, encrypted, scanned, of the wrong kind.
 
     Blank and boilerplate lines are dropped; a leading " date YYYY-MM-DD " marker or a
     date-only line near the top gives the date and is not a sentence. The title is the
-    first remaining line (cut to 150 characters), or the doc_id when nothing remains.
+    file's own (web pages, Word properties), else the first remaining line (cut to 150
+    characters), or the doc_id when nothing remains.
     """
-    text = _decode(path)
-    if text is None:
+    try:
+        extracted = formats.extract(path)
+    except formats.Unreadable as exc:
+        _log.warning("skipping %s: %s", path, exc)
         return None
+    text = extracted.text
     doc_id = _doc_id(path, root)
     date: str | None = None
     title: str | None = None
@@ -194,8 +193,17 @@ def read_document(path: Path, root: Path) -> ParsedDocument | None:
         )
     if title is None or not sentences:
         title = doc_id
-    document = Document(doc_id=doc_id, title=title, date=date, path=path.absolute())
-    return ParsedDocument(document=document, sentences=sentences)
+    document = Document(
+        doc_id=doc_id,
+        title=_shorten(extracted.title) if extracted.title else title,
+        date=extracted.date or date,
+        path=path.absolute(),
+        format=extracted.format,
+        pages=extracted.pages,
+        language=language_of(text, extracted.language),
+    )
+    kept_text = None if extracted.verbatim else text
+    return ParsedDocument(document=document, sentences=sentences, text=kept_text)
 
 
 def load_corpus(folder: Path) -> list[ParsedDocument]:

@@ -19,6 +19,11 @@ class PassageHit:
     start: int
     end: int
 
+    @property
+    def page(self) -> int | None:
+        """The page the passage starts on, for PDFs."""
+        return self.document.page_of(self.start)
+
 
 @dataclass(frozen=True)
 class Citation:
@@ -34,13 +39,21 @@ class Citation:
     score: float
     context: str | None = None
 
+    @property
+    def page(self) -> int | None:
+        """The page the sentence starts on, for PDFs."""
+        return self.document.page_of(self.start)
+
     def to_dict(self) -> dict[str, Any]:
+        paged = {"page": self.page} if self.document.pages else {}
         return {
             "text": self.text,
             "doc_id": self.document.doc_id,
             "title": self.document.title,
             "date": self.document.date,
             "source": str(self.document.path),
+            "format": self.document.format,
+            **paged,
             "start": self.start,
             "end": self.end,
             "score": self.score,

@@ -130,7 +130,7 @@ def test_own_corpus_folder_is_indexed_and_answered(cache: Path, tmp_path: Path) 
         "Chiều 3/6, Bộ trưởng Nguyễn Văn Nam chủ trì họp báo Chính phủ thường kỳ tháng 5.\n",
         encoding="utf-8",
     )
-    (corpus / "anh.jpg.txt").write_bytes(b"\xff\xfe\x00\x01binary")
+    (corpus / "anh.jpg.txt").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00")
     indexed = hoidap(cache, "index", "--corpus", str(corpus))
     assert indexed.returncode == 0
     assert "anh.jpg.txt" in indexed.stderr

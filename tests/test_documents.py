@@ -151,11 +151,12 @@ def test_missing_folder_is_an_error(tmp_path: Path) -> None:
 
 
 def test_empty_folder_is_an_error(tmp_path: Path) -> None:
-    write(tmp_path / "notes.pdf", "không phải tài liệu")
+    write(tmp_path / "notes.xlsx", "không phải tài liệu")
     write(tmp_path / ".hidden.txt", "ẩn")
     with pytest.raises(CorpusError) as info:
         load_corpus(tmp_path)
-    assert str(info.value) == f"no .txt or .md documents in {tmp_path}"
+    assert str(info.value).startswith("no documents (.doc, .docx, .htm, .html, .md, .pdf")
+    assert str(info.value).endswith(f") in {tmp_path}")
 
 
 def test_file_instead_of_folder_is_an_error(tmp_path: Path) -> None:
@@ -165,7 +166,7 @@ def test_file_instead_of_folder_is_an_error(tmp_path: Path) -> None:
 
 
 def test_corpus_files_are_sorted_recursive_and_skip_hidden(tmp_path: Path) -> None:
-    for name in ["b.txt", "a.MD", "sub/c.Txt", ".git/d.txt", "sub/.e.md", "f.html", "sub/g.md"]:
+    for name in ["b.txt", "a.MD", "sub/c.Txt", ".git/d.txt", "sub/.e.md", "f.xlsx", "sub/g.md"]:
         write(tmp_path / name, "Tin")
     found = [path.relative_to(tmp_path).as_posix() for path in corpus_files(tmp_path)]
     assert found == ["a.MD", "b.txt", "sub/c.Txt", "sub/g.md"]

@@ -49,6 +49,9 @@ class _Rows:
     text_blob: np.ndarray
     term_ptr: np.ndarray
     term_ids: np.ndarray
+    # Extracted texts, CSR over documents (see Index.document_text).
+    doc_text_ptr: np.ndarray
+    doc_text_blob: np.ndarray
 
 
 def _gather_csr(
@@ -82,7 +85,11 @@ def _segment_rows(
     text_blob = bytearray()
     distinct: dict[bytes, int] = {}
     sentence_distinct = array("q")
+    doc_text_lengths = array("q")
+    doc_text_blob = bytearray()
     for read in reads:
+        doc_text_lengths.append(len(read.text))
+        doc_text_blob += read.text
         documents.append(read.document)
         stamps.append(read.stamp)
         starts.extend(read.starts)
@@ -124,6 +131,8 @@ def _segment_rows(
         text_blob=np.frombuffer(text_blob, dtype=np.uint8),
         term_ptr=term_ptr,
         term_ids=term_ids,
+        doc_text_ptr=offsets(np.frombuffer(doc_text_lengths, dtype=np.int64)),
+        doc_text_blob=np.frombuffer(doc_text_blob, dtype=np.uint8),
     )
 
 
@@ -141,6 +150,8 @@ def _index_rows(index: Index) -> _Rows:
         text_blob=index.sentence_text_blob,
         term_ptr=index.sentence_term_ptr,
         term_ids=index.sentence_term_ids,
+        doc_text_ptr=index.document_text_ptr,
+        doc_text_blob=index.document_text_blob,
     )
 
 
@@ -149,10 +160,12 @@ def _join_runs(runs: list[tuple[_Rows, int, int]]) -> _Rows:
     documents: list[Document] = []
     stamps: list[tuple[int, int] | None] = []
     parts: dict[str, list[np.ndarray]] = {
-        name: [np.zeros(1, dtype=np.int64)] for name in ("doc_ptr", "text_ptr", "term_ptr")
+        name: [np.zeros(1, dtype=np.int64)]
+        for name in ("doc_ptr", "text_ptr", "term_ptr", "doc_text_ptr")
     }
-    for name in ("start", "end", "text_blob", "term_ids"):
+    for name in ("start", "end", "text_blob", "term_ids", "doc_text_blob"):
         parts[name] = []
+    doc_text_bytes = 0
     sentences = text_bytes = terms = 0
     for rows, first, last in runs:
         documents += rows.documents[first:last]
@@ -167,10 +180,22 @@ def _join_runs(runs: list[tuple[_Rows, int, int]]) -> _Rows:
         parts["end"].append(rows.end[lo:hi])
         parts["text_blob"].append(rows.text_blob[text_lo:text_hi])
         parts["term_ids"].append(rows.term_ids[term_lo:term_hi])
+        doc_text_lo, doc_text_hi = int(rows.doc_text_ptr[first]), int(rows.doc_text_ptr[last])
+        parts["doc_text_ptr"].append(
+            rows.doc_text_ptr[first + 1 : last + 1] - doc_text_lo + doc_text_bytes
+        )
+        parts["doc_text_blob"].append(rows.doc_text_blob[doc_text_lo:doc_text_hi])
+        doc_text_bytes += doc_text_hi - doc_text_lo
         sentences += hi - lo
         text_bytes += text_hi - text_lo
         terms += term_hi - term_lo
-    dtypes = {"start": np.int64, "end": np.int64, "text_blob": np.uint8, "term_ids": np.int32}
+    dtypes = {
+        "start": np.int64,
+        "end": np.int64,
+        "text_blob": np.uint8,
+        "term_ids": np.int32,
+        "doc_text_blob": np.uint8,
+    }
     joined = {
         name: np.concatenate(arrays) if arrays else np.zeros(0, dtype=dtypes[name])
         for name, arrays in parts.items()
@@ -283,6 +308,8 @@ def _index_of_rows(
         pipeline_version=PIPELINE_VERSION,
         abbreviations=abbreviations,
         document_idf=document_idf,
+        document_text_ptr=rows.doc_text_ptr,
+        document_text_blob=rows.doc_text_blob,
     )
 
 

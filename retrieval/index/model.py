@@ -9,7 +9,8 @@ from retrieval.bm25 import BM25
 from retrieval.documents import Document
 
 # 7: BM25 document lengths. 8: checksums of every file, the index folder's marker.
-FORMAT_VERSION = 8
+# 9: documents' extracted texts, formats, page starts and languages.
+FORMAT_VERSION = 9
 # Bump whenever the terms produced for a text change (normaliser, segmenter, filtering):
 # old indexes then no longer match the fingerprint and are rebuilt.
 PIPELINE_VERSION = 2
@@ -25,6 +26,10 @@ ARRAYS = {
     "sentence_term_ids": np.int32,
     "passage_sentence_ptr": np.int64,
     "document_idf": np.float64,
+    # Each document's extracted text (UTF-8, CSR over documents): what its sentences'
+    # offsets refer to. Empty for plain text read verbatim, whose file is that text.
+    "document_text_ptr": np.int64,
+    "document_text_blob": np.uint8,
 }
 # The documents' metadata (see `Records`), stored beside the arrays of ARRAYS.
 RECORD_PTR, RECORD_BLOB = "document_record_ptr", "document_record_blob"
@@ -78,6 +83,8 @@ class Index:
     abbreviations: dict[str, str]
     # Each term's idf over documents rather than passages (see `_document_idf`).
     document_idf: np.ndarray
+    document_text_ptr: np.ndarray
+    document_text_blob: np.ndarray
 
     @property
     def n_sentences(self) -> int:
@@ -93,6 +100,11 @@ class Index:
 
     def sentence_terms(self, i: int) -> np.ndarray:
         return self.sentence_term_ids[self.sentence_term_ptr[i] : self.sentence_term_ptr[i + 1]]
+
+    def document_text(self, d: int) -> str | None:
+        """The text document `d`'s offsets refer to, None when it is its file's own text."""
+        lo, hi = self.document_text_ptr[d], self.document_text_ptr[d + 1]
+        return bytes(self.document_text_blob[lo:hi]).decode("utf-8") if hi > lo else None
 
     def passage_doc(self, p: int) -> int:
         return int(self.sentence_doc[self.passage_sentence_ptr[p]])

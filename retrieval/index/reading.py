@@ -24,14 +24,16 @@ SEGMENT_CHUNK = 256
 @dataclass(frozen=True)
 class Read:
     """A document as read from its file, compact to send between processes: sentence texts
-    as UTF-8 (the form they are stored and deduplicated in) and the file's (size, mtime_ns)
-    taken before reading, None when unknown."""
+    as UTF-8 (the form they are stored and deduplicated in), the file's (size, mtime_ns)
+    taken before reading (None when unknown) and the extracted text as UTF-8 (empty when
+    the file itself is that text)."""
 
     document: Document
     stamp: tuple[int, int] | None
     starts: list[int]
     ends: list[int]
     texts: list[bytes]
+    text: bytes = b""
 
 
 def compact(parsed: ParsedDocument, stamp: tuple[int, int] | None) -> Read:
@@ -42,6 +44,7 @@ def compact(parsed: ParsedDocument, stamp: tuple[int, int] | None) -> Read:
         [s.start for s in sentences],
         [s.end for s in sentences],
         [s.text.encode("utf-8") for s in sentences],
+        b"" if parsed.text is None else parsed.text.encode("utf-8"),
     )
 
 

@@ -1,5 +1,5 @@
-"""Documents' metadata (id, title, date, path, file stamp) stored as JSON records back to
-back in one blob, decoded only when read."""
+"""Documents' metadata (id, title, date, path, file stamp, format, page starts, language)
+stored as JSON records back to back in one blob, decoded only when read."""
 
 import json
 from collections.abc import Callable, Sequence
@@ -45,12 +45,15 @@ class Records(Sequence[Any]):
 
 
 def document_of(record: list[Any]) -> Document:
-    doc_id, title, date, path, _ = record
+    doc_id, title, date, path, _, format_, pages, language = record
     return Document(
         doc_id=str(doc_id),
         title=str(title),
         date=None if date is None else str(date),
         path=Path(path),
+        format=str(format_),
+        pages=tuple(int(p) for p in pages),
+        language=None if language is None else str(language),
     )
 
 
@@ -63,7 +66,16 @@ def document_records(index: "Index") -> tuple[np.ndarray, np.ndarray]:
     """(ptr, blob) of the records `document_of` and `stamp_of` read."""
     records = [
         json.dumps(
-            [d.doc_id, d.title, d.date, str(d.path), None if stamp is None else list(stamp)],
+            [
+                d.doc_id,
+                d.title,
+                d.date,
+                str(d.path),
+                None if stamp is None else list(stamp),
+                d.format,
+                list(d.pages),
+                d.language,
+            ],
             ensure_ascii=False,
         ).encode("utf-8")
         for d, stamp in zip(index.documents, index.document_stamps, strict=True)

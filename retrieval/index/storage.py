@@ -274,6 +274,12 @@ def _load_generation(folder: Path, size: int, crc: int, verify: bool) -> Index:
     _check_ptr(
         arrays["sentence_term_ptr"], n_sentences, len(arrays["sentence_term_ids"]), "term offsets"
     )
+    _check_ptr(
+        arrays["document_text_ptr"],
+        len(record_ptr) - 1,
+        len(arrays["document_text_blob"]),
+        "document texts",
+    )
     passage_ptr = arrays["passage_sentence_ptr"]
     if len(passage_ptr) == 0:
         raise IndexUnreadable("passage offsets are empty")

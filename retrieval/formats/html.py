@@ -1,0 +1,30 @@
+"""Web pages saved from a browser, read with trafilatura: the main text without navigation,
+menus and boilerplate, the title and date from the page's metadata, and its language."""
+
+from retrieval.formats.model import Extracted, Unreadable
+
+
+def read_html(data: bytes) -> Extracted:
+    import trafilatura
+
+    try:
+        found = trafilatura.bare_extraction(
+            data,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=True,
+            favor_precision=True,
+        )
+    except Exception as exc:  # lxml and trafilatura raise many kinds on broken pages
+        raise Unreadable(f"damaged web page ({type(exc).__name__}: {exc})") from exc
+    text = getattr(found, "text", None) if found is not None else None
+    if not text or not text.strip():
+        raise Unreadable("web page without any main text")
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return Extracted(
+        text="\n".join(line for line in lines if line),
+        format="html",
+        title=(found.title or "").strip() or None,
+        date=found.date or None,
+        language=found.language or None,
+    )
