@@ -19,6 +19,7 @@ from retrieval.engine import DEFAULT_CORPUS, Engine
 from retrieval.evaluate import Answering, evaluate, format_report, squad_corpus
 from retrieval.index import IndexLocationError, IndexNotSaved, IndexUnreadable, open_index
 from retrieval.results import Answer, PassageHit
+from retrieval.text_command import add_text_command
 
 NOT_FOUND = "Không tìm thấy câu trả lời trong tài liệu."
 
@@ -33,7 +34,8 @@ def add_corpus_args(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         metavar="DIR",
-        help=f"folder of .txt/.md documents (default: the bundled seeds, {DEFAULT_CORPUS})",
+        help="folder of documents: .txt .md .pdf .docx .doc .rtf .html "
+        f"(default: the bundled seeds, {DEFAULT_CORPUS})",
     )
     parser.add_argument(
         "--index",
@@ -86,6 +88,8 @@ def _hit_dict(hit: PassageHit) -> dict[str, Any]:
         "title": hit.document.title,
         "date": hit.document.date,
         "source": str(hit.document.path),
+        "format": hit.document.format,
+        **({"page": hit.page} if hit.document.pages else {}),
         "passage_id": hit.passage_id,
         "start": hit.start,
         "end": hit.end,
@@ -220,6 +224,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, Any]:
         help="measure the plain pyvi + rank_bm25 sentence baseline instead",
     )
     evaluation.set_defaults(func=_cmd_eval)
+    add_text_command(commands, add_corpus_args)
     return parser, commands
 
 

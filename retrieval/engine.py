@@ -4,6 +4,7 @@
 layout and the answerer can change behind it.
 """
 
+import dataclasses
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -12,7 +13,9 @@ import numpy as np
 
 from retrieval.answerer import Answerer
 from retrieval.documents import Document
+from retrieval.formats import extract
 from retrieval.index import Index, open_index
+from retrieval.normalize import has_diacritics
 from retrieval.query import query_terms
 from retrieval.results import Answer, PassageHit
 
@@ -60,8 +63,27 @@ class Engine:
         ]
 
     def ask(self, question: str, max_sentences: int = 3) -> Answer:
-        """Up to `max_sentences` cited sentences answering `question`, or an abstention."""
-        return self.answerer.answer(question, max_sentences=max_sentences)
+        """Up to `max_sentences` cited sentences answering `question`, or an abstention.
+
+        Documents in another language (see `retrieval.formats.language`) are indexed and
+        searched like the others, but answer a Vietnamese question only when no Vietnamese
+        document does: a name or a number shared with an English page must not push the
+        Vietnamese sentences out."""
+        answer = self.answerer.answer(question, max_sentences=max_sentences)
+        foreign = [c for c in answer.sentences if c.document.language not in (None, "vi")]
+        if foreign and len(foreign) < len(answer.sentences) and has_diacritics(question):
+            kept = [c for c in answer.sentences if c not in foreign]
+            return dataclasses.replace(answer, sentences=kept)
+        return answer
+
+    def document_text(self, doc_id: str) -> str:
+        """The text the citations of document `doc_id` point into (offsets `start:end`);
+        raises KeyError for an unknown id."""
+        for i, document in enumerate(self.index.documents):
+            if document.doc_id == doc_id:
+                stored = self.index.document_text(i)
+                return stored if stored is not None else extract(document.path).text
+        raise KeyError(doc_id)
 
     def passage_of(self, sentence_id: int) -> PassageHit:
         """The passage that holds sentence `sentence_id` (to show a citation in context)."""

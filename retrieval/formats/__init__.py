@@ -8,6 +8,7 @@ reason; readers never let a parser's own exception through.
 """
 
 import bisect
+import logging
 import unicodedata
 from collections.abc import Callable
 from dataclasses import replace
@@ -20,6 +21,11 @@ from retrieval.formats.pdf import read_pdf
 from retrieval.formats.plain import read_markdown, read_text
 from retrieval.formats.rtf import read_rtf
 from retrieval.formats.word import read_doc, read_docx
+
+# The parsers log their own complaints about a damaged file; the one warning hoidap gives
+# per file (its Unreadable reason) says it for users, once.
+for _name in ("pdfminer", "trafilatura", "htmldate", "courlan", "justext"):
+    logging.getLogger(_name).setLevel(logging.CRITICAL)
 
 READERS: dict[str, Callable[[bytes], Extracted]] = {
     ".txt": read_text,
@@ -64,36 +70,31 @@ def _check_kind(data: bytes, suffix: str) -> None:
 def _to_unicode(found: Extracted) -> Extracted:
     """Legacy encodings converted and NFC, line by line; page starts move with their lines."""
     lines = found.text.split("\n")
-    line_starts, offset = [], 0
-    for line in lines:
-        line_starts.append(offset)
-        offset += len(line) + 1
-    converters = {"TCVN3": legacy.from_tcvn3, "VNI": legacy.from_vni}
-    encodings: dict[str, int] = {}
-    converted: list[str] = []
-    prefix_length: list[Callable[[int], int]] = []
-    for line in lines:
-        new, name = legacy.convert_paragraph(line)
-        new = unicodedata.normalize("NFC", new)
-        convert = converters.get(name or "", str)
-        if name:
-            encodings[name] = encodings.get(name, 0) + 1
+    converted, encoding = legacy.convert_lines(lines)
+    converted = [unicodedata.normalize("NFC", line) for line in converted]
+    convert = legacy.CONVERTERS.get(encoding or "", str)
 
-        def measure(col: int, line: str = line, convert: Callable[[str], str] = convert) -> int:
-            return len(unicodedata.normalize("NFC", convert(line[:col])))
+    def starts(lines: list[str]) -> list[int]:
+        offsets, offset = [], 0
+        for line in lines:
+            offsets.append(offset)
+            offset += len(line) + 1
+        return offsets
 
-        converted.append(new)
-        prefix_length.append(measure)
-    new_starts, offset = [], 0
-    for line in converted:
-        new_starts.append(offset)
-        offset += len(line) + 1
+    old_starts, new_starts = starts(lines), starts(converted)
     pages = []
     for start in found.pages:
-        i = max(0, _last_at_most(line_starts, start))
-        pages.append(new_starts[i] + prefix_length[i](start - line_starts[i]))
-    encoding = max(encodings, key=encodings.__getitem__) if encodings else found.encoding
-    return replace(found, text="\n".join(converted), pages=tuple(pages), encoding=encoding)
+        i = max(0, _last_at_most(old_starts, start))
+        column = start - old_starts[i]
+        if converted[i] != lines[i]:
+            column = len(unicodedata.normalize("NFC", convert(lines[i][:column])))
+        pages.append(new_starts[i] + column)
+    return replace(
+        found,
+        text="\n".join(converted),
+        pages=tuple(pages),
+        encoding=encoding or found.encoding,
+    )
 
 
 def _last_at_most(starts: list[int], value: int) -> int:
@@ -114,10 +115,12 @@ def extract(path: Path) -> Extracted:
         raise Unreadable("empty file (0 bytes)")
     _check_kind(data, suffix)
     found = reader(data)
-    if found.verbatim or found.format == "md":
+    if not found.verbatim and found.format != "md":
         # Plain text did its own decoding and conversion; offsets are the file's.
-        return found
-    return _to_unicode(found)
+        found = _to_unicode(found)
+    if not any(c.isalpha() for c in found.text):
+        raise Unreadable("no text in it")
+    return found
 
 
 __all__ = ["READERS", "SUFFIXES", "Extracted", "Unreadable", "extract"]

@@ -125,39 +125,53 @@ def from_vni(text: str) -> str:
     return _VNI_PATTERN.sub(lambda m: VNI[m[0]], text)
 
 
-def convert_paragraph(paragraph: str) -> tuple[str, str | None]:
-    """The paragraph in Unicode NFC and the legacy encoding it was in, or itself and None."""
-    if _UNICODE_ONLY.search(paragraph) or not _LEGACY_HINT.search(paragraph):
-        return paragraph, None
-    good, bad = score(paragraph)
-    best, best_name, best_good = paragraph, None, good
-    for name, convert in (("TCVN3", from_tcvn3), ("VNI", from_vni)):
-        candidate = unicodedata.normalize("NFC", convert(paragraph))
-        new_good, new_bad = score(candidate)
+CONVERTERS = {"TCVN3": from_tcvn3, "VNI": from_vni}
+
+
+def _eligible(line: str) -> bool:
+    return not _UNICODE_ONLY.search(line) and bool(_LEGACY_HINT.search(line))
+
+
+def convert_lines(lines: list[str]) -> tuple[list[str], str | None]:
+    """The lines with legacy text converted to Unicode NFC, and the encoding found (or the
+    lines themselves and None). One encoding is chosen for all the lines together, as
+    short lines alone are ambiguous; a line is converted only if that does not make it
+    worse, and a line with letters only Unicode has is never touched."""
+    eligible = [i for i, line in enumerate(lines) if _eligible(line)]
+    if not eligible:
+        return lines, None
+    scores = [score(lines[i]) for i in eligible]
+    good, bad = sum(g for g, _ in scores), sum(b for _, b in scores)
+    best: tuple[int, str, list[str], list[tuple[int, int]]] | None = None
+    for name, converter in CONVERTERS.items():
+        candidates = [unicodedata.normalize("NFC", converter(lines[i])) for i in eligible]
+        new_scores = [score(c) for c in candidates]
+        new_good, new_bad = sum(g for g, _ in new_scores), sum(b for _, b in new_scores)
         # Clearly better: more marked syllables, no more non-words, most words Vietnamese.
-        gain = new_good - good
         if (
-            new_good > best_good
+            new_good > good
             and new_bad <= bad
             and new_good >= 2 * new_bad
-            and gain >= max(1, (good + bad) // 4)
+            and new_good - good >= max(1, (good + bad) // 4)
+            and (best is None or new_good - new_bad > best[0])
         ):
-            best, best_name, best_good = candidate, name, new_good
-    return best, best_name
+            best = (new_good - new_bad, name, candidates, new_scores)
+    if best is None:
+        return lines, None
+    _, name, candidates, new_scores = best
+    out = list(lines)
+    for i, candidate, (g, b), (old_g, old_b) in zip(
+        eligible, candidates, new_scores, scores, strict=True
+    ):
+        if g >= old_g and b <= old_b:
+            out[i] = candidate
+    return out, name
 
 
 def convert(text: str) -> tuple[str, str | None]:
-    """`text` with each legacy-encoded line converted; the encoding found (the most
-    frequent one) or None when nothing was converted. Lines stay lines."""
-    found: dict[str, int] = {}
-    lines = text.split("\n")
-    for i, line in enumerate(lines):
-        lines[i], name = convert_paragraph(line)
-        if name is not None:
-            found[name] = found.get(name, 0) + 1
-    if not found:
-        return text, None
-    return "\n".join(lines), max(found, key=found.__getitem__)
+    """`text` with its legacy-encoded lines converted (see `convert_lines`)."""
+    lines, name = convert_lines(text.split("\n"))
+    return ("\n".join(lines), name) if name else (text, None)
 
 
 def to_tcvn3(text: str) -> str:

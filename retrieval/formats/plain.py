@@ -42,7 +42,7 @@ def decode(data: bytes) -> tuple[str, str, bool]:
                 raise Unreadable(f"not valid {name} (bad bytes at offset {exc.start})") from exc
     if b"\x00" in data:
         odd, even = data[1::2].count(0), data[0::2].count(0)
-        if max(odd, even) > len(data) // 4 and min(odd, even) < len(data) // 50:
+        if max(odd, even) > len(data) // 4 and min(odd, even) <= len(data) // 50:
             raise Unreadable("looks like UTF-16 without a byte-order mark: save it as UTF-8")
         raise Unreadable("contains NUL bytes, looks like a binary file")
     try:
@@ -71,7 +71,9 @@ def read_text(data: bytes) -> Extracted:
 # Markdown syntax, blanked with spaces of the same length so offsets stay those of the file.
 _FENCE = re.compile(r"^ {0,3}(```|~~~).*$", re.MULTILINE)
 _RULE = re.compile(r"^ {0,3}(?:[-*_] *){3,}$|^ {0,3}(?:=+|-+) *$", re.MULTILINE)
-_LINE_PREFIX = re.compile(r"^ {0,3}(?:>\s?)*(?:#{1,6}(?=\s)|[-*+](?=\s)|\d{1,9}[.)](?=\s))?")
+_LINE_PREFIX = re.compile(
+    r"^ {0,3}(?:>\s?)*(?:#{1,6}(?=\s)|[-*+](?=\s)|\d{1,9}[.)](?=\s))?", re.MULTILINE
+)
 _CLOSING_HASHES = re.compile(r"[ \t]+#+[ \t]*$", re.MULTILINE)
 _REFERENCE = re.compile(r"^ {0,3}\[[^\]\n]+\]:\s*\S.*$", re.MULTILINE)
 _IMAGE_OR_LINK = re.compile(r"(!?\[)([^\]\n]*)(\]\([^)\n]*\)|\]\[[^\]\n]*\])")

@@ -26,6 +26,8 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 # Text boxes appear twice, as drawing and as the fallback for old readers: keep one.
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 CONVERT_TIMEOUT = 120
+# Elements that show text; a tab or a line break inside a paragraph reads as a space.
+_TEXT = {f"{_W}t": "", f"{_W}tab": " ", f"{_W}br": " ", f"{_W}cr": " ", f"{_W}noBreakHyphen": "-"}
 
 
 def _check_zip(data: bytes) -> None:
@@ -69,16 +71,11 @@ def _run_text(node: Any, fields: list[list[Any]]) -> Iterator[str]:
         elif tag == f"{_W}fldSimple":
             if not _page_field(child.get(f"{_W}instr") or ""):
                 yield from _run_text(child, fields)
-        elif tag in (f"{_W}delText", _FALLBACK) or any(
-            shown and _page_field(code) for code, shown in fields
-        ):
+        elif tag in (f"{_W}delText", _FALLBACK):
             continue
-        elif tag == f"{_W}t":
-            yield child.text or ""
-        elif tag in (f"{_W}tab", f"{_W}br", f"{_W}cr"):
-            yield " "
-        elif tag == f"{_W}noBreakHyphen":
-            yield "-"
+        elif tag in _TEXT:
+            if not any(shown and _page_field(code) for code, shown in fields):
+                yield child.text or "" if tag == f"{_W}t" else _TEXT[tag]
         else:
             yield from _run_text(child, fields)
 
