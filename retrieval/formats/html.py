@@ -1,7 +1,12 @@
 """Web pages saved from a browser, read with trafilatura: the main text without navigation,
 menus and boilerplate, the title and date from the page's metadata, and its language."""
 
+import re
+
 from retrieval.formats.model import Extracted, Unreadable
+
+# trafilatura leaves a page's language empty unless asked to detect one; the page says it.
+_LANG = re.compile(rb"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
 
 
 def read_html(data: bytes) -> Extracted:
@@ -26,5 +31,10 @@ def read_html(data: bytes) -> Extracted:
         format="html",
         title=(found.title or "").strip() or None,
         date=found.date or None,
-        language=found.language or None,
+        language=found.language or _declared_language(data),
     )
+
+
+def _declared_language(data: bytes) -> str | None:
+    match = _LANG.search(data[:8192])
+    return match[1].decode("ascii").lower() if match else None
