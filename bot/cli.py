@@ -3,14 +3,17 @@
 import argparse
 import sys
 
-from bot.app import configure_logging, serve
-from bot.chat import chat
-from bot.config import SettingsError, load_settings
-from retrieval import Engine
 from retrieval.cli import add_corpus_args, build_parser, run
+
+# The Telegram stack and the engine are imported by the commands that use them: `hoidap
+# ask` and `hoidap --help` must not pay for python-telegram-bot and pydantic.
 
 
 def _cmd_bot(args: argparse.Namespace) -> int:
+    from bot.app import configure_logging, serve
+    from bot.config import SettingsError, load_settings
+    from retrieval import Engine
+
     overrides = {name: getattr(args, name) for name in ("corpus", "index")}
     try:
         settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
@@ -22,6 +25,9 @@ def _cmd_bot(args: argparse.Namespace) -> int:
 
 
 def _cmd_chat(args: argparse.Namespace) -> int:
+    from bot.chat import chat
+    from retrieval import Engine
+
     return chat(Engine.open(args.corpus, args.index), bundled_seeds=args.corpus is None)
 
 

@@ -1,7 +1,9 @@
-"""The `hoidap` command line for the retriever: index, search, ask.
+"""The `hoidap` command line for the retriever: index, search, ask, eval, cache.
 
 `bot.cli` adds the Telegram commands to the same parser; `python -m retrieval` runs this
-part alone.
+part alone. Arguments are checked before any work, and the heavy modules (numpy, the
+index, the segmenter) are imported inside the commands, so `hoidap --help` and a mistyped
+command answer at once.
 """
 
 import argparse
@@ -11,21 +13,50 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from retrieval.baseline import SentenceBaseline
-from retrieval.documents import CorpusError
-from retrieval.engine import DEFAULT_CORPUS, Engine
-from retrieval.evaluate import Answering, evaluate, format_report, squad_corpus
-from retrieval.index import IndexLocationError, IndexNotSaved, IndexUnreadable, open_index
-from retrieval.results import Answer, PassageHit
+from retrieval.terminal import printable
 from retrieval.text_command import add_text_command
 
+if TYPE_CHECKING:
+    from retrieval.engine import Engine
+    from retrieval.results import Answer, PassageHit
+
 NOT_FOUND = "Không tìm thấy câu trả lời trong tài liệu."
+NO_PASSAGES = "Không có đoạn văn nào khớp với từ khóa tìm kiếm."
+
+EXAMPLES = """\
+examples:
+  hoidap ask "Ai chủ trì cuộc họp về Đại hội XIV tại Bộ Ngoại giao?"
+  hoidap index --corpus ~/tai-lieu          build or refresh the index of a folder
+  hoidap ask --corpus ~/tai-lieu --json "Giá xăng RON 95 giảm bao nhiêu?"
+  hoidap search -k 3 "Đại hội XIV"
+  hoidap ask --batch cau-hoi.txt > tra-loi.jsonl    one JSON line per question line
+  hoidap chat                               try the bot's conversation in a terminal
+  hoidap cache list                         indexes kept in the user cache
+
+Exit status: 0 answered or abstained, 1 error, 2 usage or configuration, 130 interrupted."""
 
 
 class UsageError(Exception):
     """A mistake in how the command was called (exit status 2)."""
+
+
+class _Version(argparse.Action):
+    """--version, looking the version up only when asked."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print hoidap's version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("hoidap")
+        except PackageNotFoundError:
+            found = "(not installed)"
+        print(f"hoidap {found}")
+        parser.exit()
 
 
 def add_corpus_args(parser: argparse.ArgumentParser) -> None:
@@ -34,53 +65,75 @@ def add_corpus_args(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         metavar="DIR",
-        help="folder of documents: .txt .md .pdf .docx .doc .rtf .html "
-        f"(default: the bundled seeds, {DEFAULT_CORPUS})",
+        help="folder of documents: .txt .md .pdf .docx .doc .rtf .html, read recursively "
+        "(default: the bundled seeds)",
     )
     parser.add_argument(
         "--index",
         type=Path,
         default=None,
-        metavar="PATH",
-        help="where the index is kept (default: a folder in the user's cache directory)",
+        metavar="DIR",
+        help="where the index is kept: a new or empty folder, or one hoidap made "
+        "(default: a folder in the user's cache, see `hoidap cache list`)",
     )
 
 
-def _open(args: argparse.Namespace) -> Engine:
-    return Engine.open(args.corpus, args.index)
+def _corpus(args: argparse.Namespace) -> Path:
+    from retrieval.engine import DEFAULT_CORPUS
+
+    return Path(args.corpus or DEFAULT_CORPUS)
 
 
-def _queries(args: argparse.Namespace) -> Iterator[str]:
-    """The single positional query, or one query per line of --batch (- for stdin)."""
+def _notice(message: str) -> None:
+    print(f"hoidap: {printable(message)}", file=sys.stderr, flush=True)
+
+
+def _open(args: argparse.Namespace) -> "Engine":
+    from retrieval.engine import Engine
+
+    return Engine.open(_corpus(args), args.index, notice=_notice)
+
+
+def _batch_lines(stream: BinaryIO) -> Iterator[tuple[str, str | None]]:
+    """(line, error) for each line of `stream`. Lines end at "\\n" alone (a lone "\\r" is
+    part of its line, "\\r\\n" ends one), so lines out match lines in whatever the bytes;
+    a line that is not UTF-8 comes with an error instead of stopping the batch."""
+    with stream:
+        for number, raw in enumerate(stream, start=1):
+            line = raw.removesuffix(b"\n").removesuffix(b"\r")
+            if number == 1:
+                line = line.removeprefix(b"\xef\xbb\xbf")
+            try:
+                yield line.decode("utf-8"), None
+            except UnicodeDecodeError as exc:
+                error = f"line {number} is not valid UTF-8 (byte 0x{line[exc.start]:02x})"
+                yield line.decode("utf-8", "replace"), error
+
+
+def _queries(args: argparse.Namespace) -> Iterator[tuple[str, str | None]]:
+    """The single positional query, or one query per line of --batch (- for stdin), each
+    with an error or None. Checked now, before the index is opened."""
     if args.batch is None:
         if args.query is None:
             raise UsageError("give a question, or --batch FILE")
         if not args.query.strip():
             raise UsageError("the question is empty")
-        yield args.query
-        return
+        return iter([(args.query, None)])
     if args.query is not None:
         raise UsageError("give either a question or --batch, not both")
+    if args.batch == "-":
+        return _batch_lines(sys.stdin.buffer)
     try:
-        stream: TextIO = (
-            sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")  # noqa: SIM115
-        )
+        return _batch_lines(open(args.batch, "rb"))
     except OSError as error:
-        raise UsageError(f"cannot read {args.batch}: {error.strerror}") from error
-    with stream:
-        for line in stream:
-            yield line.rstrip("\r\n")
-
-
-def _notice(message: str) -> None:
-    print(f"hoidap: {message}", file=sys.stderr, flush=True)
+        raise UsageError(f"cannot read the batch file {args.batch}: {error.strerror}") from error
 
 
 def _print_json(obj: dict[str, Any]) -> None:
     print(json.dumps(obj, ensure_ascii=False), flush=True)
 
 
-def _hit_dict(hit: PassageHit) -> dict[str, Any]:
+def _hit_dict(hit: "PassageHit") -> dict[str, Any]:
     return {
         "rank": hit.rank,
         "score": hit.score,
@@ -97,12 +150,36 @@ def _hit_dict(hit: PassageHit) -> dict[str, Any]:
     }
 
 
+def _report_skipped(corpus: Path, indexed: set[Path], built: bool) -> None:
+    """Say which corpus files are not in the index and why, at every `hoidap index`: files
+    that are no regular files (never read), and, unless this run built the index and its
+    readers just said so, files that could not be read."""
+    from retrieval.documents import corpus_listing, read_document
+
+    files, skipped = corpus_listing(corpus)
+    for path, reason in skipped:
+        logging.warning("skipping %s: %s", printable(str(path)), reason)
+    if not built:
+        for path in files:
+            if path not in indexed:
+                read_document(path, corpus)  # warns why it cannot be read
+
+
 def _cmd_index(args: argparse.Namespace) -> int:
+    from retrieval.index import open_index
+
+    built = False
+
+    def notice(message: str) -> None:
+        nonlocal built
+        built = built or message.startswith("indexed ")
+        _notice(message)
+
     # The maintenance command checks every file of a stored index, and fails when the
     # index cannot be saved rather than answering from memory.
-    index = open_index(
-        Path(args.corpus or DEFAULT_CORPUS), args.index, _notice, verify=True, must_save=True
-    )
+    corpus = _corpus(args)
+    index = open_index(corpus, args.index, notice, verify=True, must_save=True)
+    _report_skipped(corpus, {d.path for d in index.documents}, built)
     print(
         f"{len(index.documents)} documents, {index.n_passages} passages, "
         f"{index.n_sentences} sentences indexed"
@@ -111,33 +188,36 @@ def _cmd_index(args: argparse.Namespace) -> int:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
+    if args.k < 1:
+        raise UsageError("-k must be 1 or more")
     queries = _queries(args)
     engine = _open(args)
-    for query in queries:
-        hits = engine.search(query, k=args.k) if query.strip() else []
+    for query, error in queries:
+        hits = engine.search(query, k=args.k) if error is None and query.strip() else []
         if args.json or args.batch is not None:
-            _print_json({"query": query, "hits": [_hit_dict(h) for h in hits]})
+            extra = {"error": error} if error else {}
+            _print_json({"query": query, "hits": [_hit_dict(h) for h in hits], **extra})
             continue
         if not hits:
-            print(NOT_FOUND)
+            print(NO_PASSAGES)
         for hit in hits:
             doc = hit.document
-            print(f"{hit.rank}. [{hit.score:.2f}] {doc.title} ({doc.doc_id})")
-            print(f"   {_shorten(hit.text, 300)}")
+            print(printable(f"{hit.rank}. [{hit.score:.2f}] {doc.title} ({doc.doc_id})"))
+            print(f"   {printable(_shorten(hit.text, 300))}")
     return 0
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
     queries = _queries(args)
     engine = _open(args)
-    for question in queries:
-        if args.batch is not None and not question.strip():
+    for question, error in queries:
+        if args.batch is not None and (error or not question.strip()):
             _print_json(
                 {
                     "question": question,
                     "answered": False,
                     "sentences": [],
-                    "error": "empty question",
+                    "error": error or "empty question",
                 }
             )
             continue
@@ -145,13 +225,17 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         if args.json or args.batch is not None:
             _print_json(answer.to_dict())
         else:
-            print(render_answer(answer))
+            print(printable(render_answer(answer)))
     return 0
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     if not args.squad.is_file():
         raise UsageError(f"no such file: {args.squad}")
+    from retrieval.baseline import SentenceBaseline
+    from retrieval.engine import Engine
+    from retrieval.evaluate import Answering, evaluate, format_report, squad_corpus
+
     try:
         corpus, questions = squad_corpus(args.squad)
     except (ValueError, KeyError, TypeError) as error:
@@ -166,12 +250,31 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_cache(args: argparse.Namespace) -> int:
+    from retrieval.cache import cached, describe, prune
+
+    if args.action == "list":
+        entries = cached()
+        for entry in entries:
+            print(printable(describe(entry)))
+        total = sum(entry.size for entry in entries)
+        print(f"{len(entries)} folders, {total / 2**20:.1f} MB in all")
+    else:
+        removed = prune(everything=args.all)
+        for entry in removed:
+            print(printable(f"deleted {describe(entry)}"))
+        print(f"{len(removed)} folders deleted, {sum(e.size for e in removed) / 2**20:.1f} MB")
+    return 0
+
+
 def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def render_answer(answer: Answer) -> str:
+def render_answer(answer: "Answer") -> str:
     """An answer as plain text: sentences with [n] markers, then the numbered sources."""
+    if answer.reply:
+        return answer.reply
     if not answer.answered:
         return f"{NOT_FOUND}\n{answer.hint}" if answer.hint else NOT_FOUND
     lines = [f"{c.text} [{n}]" for n, c in enumerate(answer.sentences, start=1)]
@@ -184,38 +287,74 @@ def render_answer(answer: Answer) -> str:
     return "\n".join(lines)
 
 
+def _subparser(commands: Any, name: str, help_text: str, example: str) -> Any:
+    return commands.add_parser(
+        name,
+        help=help_text,
+        description=help_text,
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, Any]:
     parser = argparse.ArgumentParser(
         prog="hoidap",
         description="Hỏi đáp: answers Vietnamese questions with sentences quoted from documents.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    index = commands.add_parser("index", help="build or refresh the index of a corpus")
+    index = _subparser(
+        commands,
+        "index",
+        "build or refresh the index of a corpus, check it, and list the files left out",
+        "hoidap index --corpus ~/tai-lieu --index ~/tai-lieu-index",
+    )
     add_corpus_args(index)
     index.set_defaults(func=_cmd_index)
 
-    for name, func, help_text, metavar in [
-        ("search", _cmd_search, "list the passages that best match a query", "QUERY"),
-        ("ask", _cmd_ask, "answer a question with cited sentences", "QUESTION"),
+    for name, func, help_text, metavar, example in [
+        (
+            "search",
+            _cmd_search,
+            "list the passages that best match a query",
+            "QUERY",
+            'hoidap search -k 3 "giá xăng"',
+        ),
+        (
+            "ask",
+            _cmd_ask,
+            "answer a question with cited sentences",
+            "QUESTION",
+            'hoidap ask --json "Ai chủ trì cuộc họp?"',
+        ),
     ]:
-        sub = commands.add_parser(name, help=help_text)
+        sub = _subparser(commands, name, help_text, example)
         add_corpus_args(sub)
-        sub.add_argument("query", nargs="?", metavar=metavar)
+        sub.add_argument("query", nargs="?", metavar=metavar, help=f"the {metavar.lower()}")
         sub.add_argument("--json", action="store_true", help="one JSON object per query")
         sub.add_argument(
             "--batch",
             metavar="FILE",
-            help="read one query per line from FILE (- for stdin); writes JSON lines",
+            help="read one query per line from FILE (- for stdin); writes one JSON line per "
+            "input line, with an 'error' for a line that cannot be used",
         )
         if name == "search":
             sub.add_argument("-k", type=int, default=5, help="passages to list (default 5)")
         sub.set_defaults(func=func)
 
-    evaluation = commands.add_parser(
-        "eval", help="measure retrieval and answers on a SQuAD-format question set"
+    evaluation = _subparser(
+        commands,
+        "eval",
+        "measure retrieval and answers on a SQuAD-format question set",
+        "hoidap eval --squad vinewsqa-dev.json --limit 200",
     )
-    evaluation.add_argument("--squad", type=Path, required=True, metavar="FILE")
+    evaluation.add_argument(
+        "--squad", type=Path, required=True, metavar="FILE", help="SQuAD-format JSON"
+    )
     evaluation.add_argument("--json", action="store_true", help="print the metrics as JSON")
     evaluation.add_argument("--limit", type=int, default=0, help="only the first N questions")
     evaluation.add_argument(
@@ -224,26 +363,46 @@ def build_parser() -> tuple[argparse.ArgumentParser, Any]:
         help="measure the plain pyvi + rank_bm25 sentence baseline instead",
     )
     evaluation.set_defaults(func=_cmd_eval)
+
+    cache = _subparser(
+        commands,
+        "cache",
+        "list hoidap's folders in the user cache, or delete those of vanished corpora",
+        "hoidap cache prune",
+    )
+    cache.add_argument("action", choices=["list", "prune"], help="list, or prune")
+    cache.add_argument(
+        "--all", action="store_true", help="prune: delete every index, not only orphaned ones"
+    )
+    cache.set_defaults(func=_cmd_cache)
     add_text_command(commands, add_corpus_args)
     return parser, commands
 
 
+def _error(message: str) -> None:
+    print(f"hoidap: error: {printable(message)}", file=sys.stderr)
+
+
 def run(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
     """Parse and dispatch; user mistakes become one line on stderr, never a traceback."""
-    logging.basicConfig(format="hoidap: %(levelname)s: %(message)s", level=logging.WARNING)
     args = parser.parse_args(argv)
+    # After parsing: --help and usage errors need none of this.
+    from retrieval.documents import CorpusError
+    from retrieval.index.model import IndexLocationError, IndexNotSaved, IndexUnreadable
+
+    logging.basicConfig(format="hoidap: %(levelname)s: %(message)s", level=logging.WARNING)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
     except UsageError as error:
         parser.print_usage(sys.stderr)
-        print(f"hoidap: error: {error}", file=sys.stderr)
+        _error(str(error))
         return 2
     except IndexLocationError as error:
-        print(f"hoidap: error: {error}", file=sys.stderr)
+        _error(str(error))
         return 2
     except (CorpusError, IndexUnreadable, IndexNotSaved) as error:
-        print(f"hoidap: error: {error}", file=sys.stderr)
+        _error(str(error))
         return 1
     except BrokenPipeError:
         # The reader (`| head`) has what it wanted; stop quietly, as Unix tools do, and keep
@@ -251,8 +410,8 @@ def run(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except OSError as error:
-        where = f" {error.filename}" if error.filename else ""
-        print(f"hoidap: error:{where} {error.strerror or error}", file=sys.stderr)
+        where = f" {error.filename}:" if error.filename else ""
+        _error(f"while running `hoidap {args.command}`:{where} {error.strerror or error}")
         return 1
     except KeyboardInterrupt:
         # A save in progress removes its unfinished generation: the old index stands.

@@ -8,9 +8,11 @@ extracted text is kept with the index (`hoidap text DOC_ID` prints it).
 
 import bisect
 import datetime
+import errno
 import logging
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,26 +128,87 @@ def _doc_id(path: Path, root: Path) -> str:
     return relative.with_suffix("").as_posix()
 
 
-def corpus_files(folder: Path) -> list[Path]:
-    """Sorted .txt and .md files under `folder`, recursively, hidden files and folders
-    skipped, as absolute paths."""
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "not a regular file"
+
+
+def _skip_reason(path: str) -> str | None:
+    """Why `path` cannot be read as a regular file, or None when it can. Only stat is used:
+    opening a FIFO to look at it would wait forever for a writer."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "broken symbolic link" if os.path.islink(path) else "vanished while listed"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
+        return exc.strerror or str(exc)
+    return None if stat.S_ISREG(mode) else _kind(mode)
+
+
+def corpus_listing(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The corpus's document files (sorted .txt and .md files under `folder`, recursively,
+    hidden files and folders skipped, as absolute paths) and the files skipped with why:
+    dangling or looping symbolic links, FIFOs, sockets, devices. Symbolic links to folders
+    are followed, each folder once (a link back up would loop)."""
     if not folder.exists():
         raise CorpusError(f"corpus folder not found: {folder}")
     if not folder.is_dir():
         raise CorpusError(f"corpus path is not a folder: {folder}")
-    files = []
+    files: list[Path] = []
+    skipped: list[tuple[Path, str]] = []
+    seen: set[tuple[int, int]] = set()
+
     # Absolute from the start: the index keys documents by absolute path, and making 150,000
     # relative paths absolute one by one later cost a second of a build's serial time.
-    for dirpath, dirnames, filenames in os.walk(folder.absolute()):
-        dirnames[:] = [name for name in dirnames if not name.startswith(".")]
-        files.extend(
-            Path(dirpath, name)
-            for name in filenames
-            if not name.startswith(".") and os.path.splitext(name)[1].lower() in formats.SUFFIXES
-        )
+    def unlisted(error: OSError) -> None:
+        skipped.append((Path(str(error.filename)), error.strerror or str(error)))
+
+    walk = os.walk(folder.absolute(), onerror=unlisted, followlinks=True)
+    for dirpath, dirnames, filenames in walk:
+        here = os.stat(dirpath)
+        if (here.st_dev, here.st_ino) in seen:  # reached again through a link
+            dirnames[:] = []
+            continue
+        seen.add((here.st_dev, here.st_ino))
+        kept = []
+        for name in sorted(dirnames):
+            if name.startswith("."):
+                continue
+            try:
+                inner = os.stat(os.path.join(dirpath, name))
+            except OSError as exc:
+                unlisted(exc)
+                continue
+            if (inner.st_dev, inner.st_ino) in seen:
+                skipped.append((Path(dirpath, name), "a link to a folder already listed"))
+            else:
+                kept.append(name)
+        dirnames[:] = kept
+        for name in filenames:
+            if name.startswith(".") or os.path.splitext(name)[1].lower() not in formats.SUFFIXES:
+                continue
+            reason = _skip_reason(os.path.join(dirpath, name))
+            if reason is None:
+                files.append(Path(dirpath, name))
+            else:
+                skipped.append((Path(dirpath, name), reason))
     if not files:
         raise CorpusError(f"no documents ({', '.join(sorted(formats.SUFFIXES))}) in {folder}")
-    return sorted(files)
+    return sorted(files), sorted(skipped)
+
+
+def corpus_files(folder: Path) -> list[Path]:
+    """The document files of `corpus_listing`."""
+    return corpus_listing(folder)[0]
 
 
 def read_document(path: Path, root: Path) -> ParsedDocument | None:

@@ -5,12 +5,13 @@ import argparse
 import sys
 from typing import Any
 
-from retrieval.documents import CorpusError
-from retrieval.engine import Engine
-from retrieval.formats import Unreadable
-
 
 def _cmd_text(args: argparse.Namespace) -> int:
+    # Imported here: building the parser must stay light (`hoidap --help`).
+    from retrieval.documents import CorpusError
+    from retrieval.engine import Engine
+    from retrieval.formats import Unreadable
+
     engine = Engine.open(args.corpus, args.index)
     try:
         text = engine.document_text(args.doc_id)

@@ -1,7 +1,8 @@
 """Turning text into index terms: normalise, segment words with pyvi, lowercase.
 
-pyvi's CRF is case-sensitive (capitals mark names), so segmentation happens before
-lowercasing. Tokens that hold no letter or digit are punctuation and dropped.
+pyvi's CRF (run without scikit-learn, see `segmenter`) is case-sensitive (capitals mark
+names), so segmentation happens before lowercasing. Tokens that hold no letter or digit
+are punctuation and dropped.
 
 pyvi cannot segment text typed without diacritics, so every sentence is also indexed
 under its folded syllables and syllable pairs ("~chu", "~chu_tri"); the "~" keeps them
@@ -11,8 +12,7 @@ apart from segmented terms, whose folded spelling would otherwise collide ("đau
 import itertools
 import re
 
-from pyvi import ViTokenizer
-
+from retrieval import segmenter
 from retrieval.normalize import fold, normalize
 
 _EDGE_PUNCTUATION = re.compile(r"^[\W_]+|[\W_]+$")
@@ -24,7 +24,7 @@ FOLDED = "~"
 def segment(text: str) -> list[str]:
     """Index terms of `text`: multi-syllable words joined by "_", lowercased, no punctuation."""
     terms = []
-    for token in ViTokenizer.tokenize(normalize(text)).split():
+    for token in segmenter.tokenize(normalize(text)).split():
         term = _EDGE_PUNCTUATION.sub("", token).lower()
         if term:
             terms.append(term)

@@ -70,6 +70,28 @@ def claim_folder(path: Path) -> None:
         marker.write_text(_MARKER_TEXT, encoding="utf-8")
 
 
+_CORPUS_LINE = "corpus: "
+
+
+def record_corpus(path: Path, corpus: Path) -> None:
+    """Note in the marker which corpus folder the index is of (for `hoidap cache list`)."""
+    marker = path / MARKER
+    text = f"{_MARKER_TEXT}{_CORPUS_LINE}{corpus.absolute()}\n"
+    if marker.read_text(encoding="utf-8") != text:
+        marker.write_text(text, encoding="utf-8")
+
+
+def recorded_corpus(path: Path) -> Path | None:
+    try:
+        lines = (path / MARKER).read_text(encoding="utf-8").splitlines()
+    except (OSError, ValueError):
+        return None
+    for line in lines:
+        if line.startswith(_CORPUS_LINE):
+            return Path(line[len(_CORPUS_LINE) :])
+    return None
+
+
 def remove_stale(path: Path, live: str) -> None:
     """Delete the generations other than `live` and pointer files of crashed saves."""
     for entry in path.iterdir():

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from retrieval.documents import corpus_files
 from retrieval.index.build import update_index
-from retrieval.index.folder import check_folder
+from retrieval.index.folder import check_folder, record_corpus
 from retrieval.index.model import (
     FORMAT_VERSION,
     PIPELINE_VERSION,
@@ -124,6 +124,7 @@ def open_index(
     )
     try:
         save_index(built, path)
+        record_corpus(path, corpus)
     except OSError as exc:
         if must_save:
             raise IndexNotSaved(_save_failed(path, exc)) from exc
