@@ -16,6 +16,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from bot import uploads
 from bot.config import Settings
 from bot.handlers import (
     Services,
@@ -115,6 +116,7 @@ def build_application(
         Application.builder()
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_base_url)
+        .base_file_url(settings.telegram_base_file_url)
         .request(TelegramRequest(health, connection_pool_size=64, **timeouts))
         .get_updates_request(TelegramRequest(health, **timeouts))
         # Updates come from the inbox (bot.service), replies go through the outbox and its
@@ -135,6 +137,7 @@ def build_application(
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     groups = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
     application.add_handler(TypeHandler(Update, allowlist_guard), group=-1)
+    uploads.register(application)  # before the replies to other files and commands
     application.add_handlers(
         [
             CommandHandler("start", start),

@@ -32,8 +32,15 @@ class Settings(BaseSettings):
         default="https://api.telegram.org/bot",
         validation_alias=AliasChoices("TELEGRAM_BASE_URL", "telegram_base_url"),
     )
+    # Where files sent to the bot are downloaded from (bot.uploads).
+    telegram_base_file_url: str = Field(
+        default="https://api.telegram.org/file/bot",
+        validation_alias=AliasChoices("TELEGRAM_BASE_FILE_URL", "telegram_base_file_url"),
+    )
     corpus: Path | None = None
     index: Path | None = None
+    # Users who may add documents by sending them, and remove them with /xoa.
+    admin_user_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1"
@@ -76,7 +83,7 @@ class Settings(BaseSettings):
             raise ValueError("not a bot token")
         return SecretStr(value.get_secret_value().strip())
 
-    @field_validator("allowed_user_ids", "allowed_chat_ids", mode="before")
+    @field_validator("allowed_user_ids", "allowed_chat_ids", "admin_user_ids", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):

@@ -55,8 +55,14 @@ def format_date(iso: str | None) -> str | None:
     return f"{match[3]}/{match[2]}/{match[1]}" if match else iso
 
 
-def _source_line(markers: str, document: Document) -> Line:
-    details = [d for d in (format_date(document.date), document.path.name) if d]
+def _pages(pages: Sequence[int | None]) -> str | None:
+    """ "tr. 3" or "tr. 3, 12" for the pages cited in a PDF; None for other formats."""
+    numbers = sorted({p for p in pages if p is not None})
+    return f"tr. {', '.join(map(str, numbers))}" if numbers else None
+
+
+def _source_line(markers: str, document: Document, pages: Sequence[int | None] = ()) -> Line:
+    details = [d for d in (format_date(document.date), document.path.name, _pages(pages)) if d]
     return [
         Span(markers, "b"),
         Span(f" {document.title} "),
@@ -75,16 +81,20 @@ def answer_lines(answer: Answer) -> list[Line]:
         return lines
 
     lines: list[Line] = []
-    by_document: dict[str, tuple[Document, list[str]]] = {}
+    by_document: dict[str, tuple[Document, list[str], list[int | None]]] = {}
     for number, citation in enumerate(answer.sentences, start=1):
         marker = f"[{number}]"
         if citation.context:
             lines.append([Span(f"(Ngữ cảnh: {citation.context})", "i")])
         lines.append([Span(citation.text + " "), Span(marker, "b")])
         document = citation.document
-        by_document.setdefault(document.doc_id, (document, []))[1].append(marker)
+        entry = by_document.setdefault(document.doc_id, (document, [], []))
+        entry[1].append(marker)
+        entry[2].append(citation.page)
     lines += [[], [Span("Nguồn:", "b")]]
-    lines += [_source_line("".join(markers), doc) for doc, markers in by_document.values()]
+    lines += [
+        _source_line("".join(markers), doc, pages) for doc, markers, pages in by_document.values()
+    ]
     return lines
 
 
@@ -94,7 +104,7 @@ def passage_lines(hit: PassageHit, label: str, highlight: Citation | None = None
     if highlight is not None and highlight.text in hit.text:
         before, _, after = hit.text.partition(highlight.text)
         line = [Span(before), Span(highlight.text, "b"), Span(after)]
-    return [_source_line(label, hit.document), line]
+    return [_source_line(label, hit.document, [hit.page]), line]
 
 
 def search_lines(query: str, hits: Sequence[PassageHit]) -> list[Line]:
