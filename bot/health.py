@@ -119,7 +119,11 @@ class Health:
         if self.token_rejected:
             reasons.append("Telegram rejected the bot token")
         silent = now - (self.last_contact or self.started)
-        if silent > self._silence_limit:
+        if self.last_contact is None and self.failing_since is not None:
+            reasons.append(
+                f"Telegram not reached since start-up ({self.attempts} attempts, {self.last_error})"
+            )
+        elif silent > self._silence_limit:
             reasons.append(f"Telegram not reached for {silent:.0f} s")
         if self.oldest is not None and now - self.oldest > self._backlog_bound:
             reasons.append(

@@ -206,8 +206,11 @@ class Sender:
                     "Telegram unreachable while sending (%s); retrying with back-off",
                     type(error).__name__,
                 )
-            self._pause(self._backoff)
-            self._backoff = min(MAX_BACKOFF, self._backoff * 2)
+            # Calls in flight together fail together: only the first one of a round
+            # lengthens the pause.
+            if asyncio.get_running_loop().time() >= self._resume_at:
+                self._pause(self._backoff)
+                self._backoff = min(MAX_BACKOFF, self._backoff * 2)
         if now - first > self._retry_seconds:
             logger.warning(
                 "reply to update %s given up after %.0f s of failures (%s)",

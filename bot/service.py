@@ -208,9 +208,14 @@ class Service:
     async def _dispatch(self) -> None:
         slots = asyncio.Semaphore(CONCURRENCY)
         while True:
-            await self.sender.wait_below(SEND_WINDOW)
+            # Updates being handled count as replies to come.
+            room = SEND_WINDOW - self.sender.pending - len(self._handling)
+            if room <= 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.sender.wait_below(self.sender.pending), 0.05)
+                continue
             self._wake.clear()
-            batch = await self.store.new_updates(2 * CONCURRENCY, skip=self._handling)
+            batch = await self.store.new_updates(min(room, 2 * CONCURRENCY), skip=self._handling)
             if not batch:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), 1.0)

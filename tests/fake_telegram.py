@@ -80,6 +80,8 @@ class FakeTelegram:
         self.bot_user = BOT_USER
         self.token = TOKEN
         self.revoked = False
+        self.down = False
+        self._answering = 0
         # The highest offset a getUpdates call confirmed (updates below it are gone).
         self.offset = 0
         self._stalls: defaultdict[str, int] = defaultdict(int)
@@ -104,11 +106,19 @@ class FakeTelegram:
             self._server = None
 
     async def go_down(self) -> None:
-        """Refuse connections (nothing listens on the port) until `come_up`."""
+        """Refuse connections (nothing listens on the port) until `come_up`. Calls already
+        being answered finish first, so that none is both carried out and cut off: a
+        refused connection is a call that never arrived."""
+        self.down = True
+        if self._server is not None:
+            self._server.stop()
+        while self._answering:
+            await asyncio.sleep(0.01)
         await self.stop()
 
     async def come_up(self) -> None:
         self._unstall = asyncio.Event()
+        self.down = False
         await self.start()
 
     def stall(self, method: str, times: int = 1_000_000) -> None:
@@ -255,13 +265,24 @@ class FakeTelegram:
     # --- the Bot API side ---------------------------------------------------------------------
 
     async def handle(self, token: str, method: str, params: dict[str, Any]) -> tuple[int, Any]:
-        self.tokens.add(token)
-        if token != TOKEN or self.revoked:
-            return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        if self.down:
+            return 503, {"ok": False, "error_code": 503, "description": "Service Unavailable"}
         if self._stalls[method] > 0:
             self._stalls[method] -= 1
             await self._unstall.wait()
             return 504, {"ok": False, "error_code": 504, "description": "Gateway Timeout"}
+        if method == "getUpdates":
+            return await self._handle(token, method, params)
+        self._answering += 1
+        try:
+            return await self._handle(token, method, params)
+        finally:
+            self._answering -= 1
+
+    async def _handle(self, token: str, method: str, params: dict[str, Any]) -> tuple[int, Any]:
+        self.tokens.add(token)
+        if token != TOKEN or self.revoked:
+            return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
         if method != "getUpdates":
             self.calls.append(Call(method, params))
             await self._notify()
