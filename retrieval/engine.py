@@ -52,7 +52,7 @@ class Engine:
 
     @property
     def documents(self) -> Sequence[Document]:
-        return self.index.documents
+        return self.index.live_documents
 
     def search(self, query: str, k: int = 5) -> list[PassageHit]:
         """The `k` best passages for `query`, best first; empty when no term matches."""
@@ -80,7 +80,7 @@ class Engine:
         """The text the citations of document `doc_id` point into (offsets `start:end`);
         raises KeyError for an unknown id."""
         for i, document in enumerate(self.index.documents):
-            if document.doc_id == doc_id:
+            if document.doc_id == doc_id and not self.index.is_deleted(i):
                 stored = self.index.document_text(i)
                 return stored if stored is not None else extract(document.path).text
         raise KeyError(doc_id)

@@ -32,7 +32,9 @@ from retrieval.index.model import (
     IndexUnreadable,
 )
 from retrieval.index.opening import cache_root, corpus_fingerprint, default_index_path, open_index
-from retrieval.index.storage import load_index, save_index
+from retrieval.index.segments import load_index, load_live
+from retrieval.index.storage import save_index
+from retrieval.index.writer import IndexWriter
 
 __all__ = [
     "FORMAT_VERSION",
@@ -42,11 +44,13 @@ __all__ = [
     "IndexMissing",
     "IndexNotSaved",
     "IndexUnreadable",
+    "IndexWriter",
     "build_index",
     "cache_root",
     "corpus_fingerprint",
     "default_index_path",
     "load_index",
+    "load_live",
     "open_index",
     "save_index",
     "update_index",

@@ -228,14 +228,20 @@ def _passage_ptr(doc_ptr: np.ndarray, passage_sentences: int) -> np.ndarray:
     return ptr
 
 
-def _document_idf(bm25: BM25, passage_doc: np.ndarray, n_documents: int) -> np.ndarray:
+def idf_over_documents(df: np.ndarray, n_documents: int) -> np.ndarray:
     """ln(1 + (N - df + 0.5) / (df + 0.5)) with df the number of documents holding the term.
 
     The answerer ranks whole documents with it: a word repeated through one article is in
     many of its passages, so the passages' idf takes it for common, while counted by
     documents it is as rare as it is across articles. This idf is never negative, so it
-    also serves a corpus of one document. Postings are in passage order, hence in document
-    order: a term's documents are the changes of document along its postings."""
+    also serves a corpus of one document."""
+    return np.log1p((n_documents - df + 0.5) / (df + 0.5))
+
+
+def _document_df(bm25: BM25, passage_doc: np.ndarray) -> np.ndarray:
+    """The number of documents holding each term (see `idf_over_documents`). Postings are
+    in passage order, hence in document order: a term's documents are the changes of
+    document along its postings."""
     term_ptr, post_docs = bm25.term_ptr, bm25.post_docs
     # A posting is "new" where its term's run of one document begins; df is the number of
     # new postings between a term's bounds.
@@ -252,8 +258,7 @@ def _document_idf(bm25: BM25, passage_doc: np.ndarray, n_documents: int) -> np.n
         new_before[inside] = counted + np.searchsorted(positions, term_ptr[inside] - lo)
         counted += len(positions)
     new_before[term_ptr == len(post_docs)] = counted
-    df = np.diff(new_before)
-    return np.log1p((n_documents - df + 0.5) / (df + 0.5))
+    return np.diff(new_before).astype(np.int32)
 
 
 def _index_of_rows(
@@ -280,7 +285,7 @@ def _index_of_rows(
         sentence_doc = np.repeat(
             np.arange(len(rows.documents), dtype=np.int32), np.diff(rows.doc_ptr)
         )
-        document_idf = _document_idf(bm25, sentence_doc[passage_ptr[:-1]], len(rows.documents))
+        document_df = _document_df(bm25, sentence_doc[passage_ptr[:-1]])
         abbreviations = (
             found.result() if found else corpus_abbreviations(rows.text_ptr, rows.text_blob)
         )
@@ -307,7 +312,8 @@ def _index_of_rows(
         document_stamps=rows.stamps,
         pipeline_version=PIPELINE_VERSION,
         abbreviations=abbreviations,
-        document_idf=document_idf,
+        document_df=document_df,
+        document_idf=idf_over_documents(document_df, len(rows.documents)),
         document_text_ptr=rows.doc_text_ptr,
         document_text_blob=rows.doc_text_blob,
     )

@@ -15,8 +15,9 @@ from retrieval.index.model import IndexLocationError
 
 MARKER = "HOIDAP-INDEX"
 _MARKER_TEXT = (
-    "This folder holds a hoidap search index. hoidap replaces and deletes the gen-* folders\n"
-    "and CURRENT files here; delete the whole folder to drop the index.\n"
+    "This folder holds a hoidap search index. hoidap replaces and deletes the seg-*, gen-*\n"
+    "folders and the LIVE, manifest-*, del-* and CURRENT files here; delete the whole folder\n"
+    "to drop the index.\n"
 )
 CURRENT = "CURRENT"
 LOCK = "lock"

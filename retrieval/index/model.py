@@ -10,7 +10,8 @@ from retrieval.documents import Document
 
 # 7: BM25 document lengths. 8: checksums of every file, the index folder's marker.
 # 9: documents' extracted texts, formats, page starts and languages.
-FORMAT_VERSION = 9
+# 10: documents' df stored (segments of a live index sum it).
+FORMAT_VERSION = 10
 # Bump whenever the terms produced for a text change (normaliser, segmenter, filtering):
 # old indexes then no longer match the fingerprint and are rebuilt.
 PIPELINE_VERSION = 2
@@ -30,6 +31,7 @@ ARRAYS = {
     # offsets refer to. Empty for plain text read verbatim, whose file is that text.
     "document_text_ptr": np.int64,
     "document_text_blob": np.uint8,
+    "document_df": np.int32,
 }
 # The documents' metadata (see `Records`), stored beside the arrays of ARRAYS.
 RECORD_PTR, RECORD_BLOB = "document_record_ptr", "document_record_blob"
@@ -81,10 +83,12 @@ class Index:
     # Short form -> long form, as the corpus defines them ("… (Ban Chỉ đạo)"): found once
     # here, because scanning a million passages at the first question takes seconds.
     abbreviations: dict[str, str]
-    # Each term's idf over documents rather than passages (see `_document_idf`).
+    # Each term's idf over documents rather than passages (see `idf_over_documents`), and
+    # the number of documents holding it, from which segments make the whole corpus's idf.
     document_idf: np.ndarray
     document_text_ptr: np.ndarray
     document_text_blob: np.ndarray
+    document_df: np.ndarray
 
     @property
     def n_sentences(self) -> int:
@@ -108,6 +112,16 @@ class Index:
 
     def passage_doc(self, p: int) -> int:
         return int(self.sentence_doc[self.passage_sentence_ptr[p]])
+
+    def is_deleted(self, d: int) -> bool:
+        """Whether document `d` was deleted (changed or removed) since it was indexed: a
+        live index keeps deleted documents' rows until a merge (see `live`)."""
+        return False
+
+    @property
+    def live_documents(self) -> Sequence[Document]:
+        """The documents not deleted, in index order."""
+        return self.documents
 
 
 def offsets(lengths: np.ndarray) -> np.ndarray:

@@ -10,15 +10,17 @@ from pathlib import Path
 from retrieval.documents import corpus_files
 from retrieval.index.build import update_index
 from retrieval.index.folder import check_folder, record_corpus
+from retrieval.index.live import LiveIndex
 from retrieval.index.model import (
     FORMAT_VERSION,
     PIPELINE_VERSION,
     Index,
-    IndexMissing,
     IndexNotSaved,
     IndexUnreadable,
 )
-from retrieval.index.storage import load_index, save_index, stored_bytes
+from retrieval.index.segments import WriterBusy, load_live
+from retrieval.index.storage import stored_bytes
+from retrieval.index.writer import IndexWriter
 
 
 def corpus_fingerprint(files: list[Path]) -> str:
@@ -82,9 +84,10 @@ def open_index(
     must_save: bool = False,
 ) -> Index:
     """The index of the corpus folder `corpus`, loaded from `index_path` (default: the user
-    cache) when it is current, otherwise updated (only new and changed files are read),
-    saved and loaded. Building uses `workers` processes (default: one per available core).
-    `verify` checks every stored file's checksum rather than the small files' only.
+    cache) when it is current, otherwise updated: new and changed files are read into a new
+    segment, changed and removed ones marked deleted (see `writer`). Building uses `workers`
+    processes (default: one per available core). `verify` checks every stored file's
+    checksum rather than the small files' only.
 
     Where the index cannot be saved (read-only place, full disk), one notice says so and
     the old index keeps answering (or, with none, the one built in memory); with
@@ -93,17 +96,14 @@ def open_index(
     path = index_path or default_index_path(corpus)
     check_folder(path)
     # Fingerprinting before reading means a file changed during the build leaves a stale
-    # fingerprint behind, which triggers a rebuild next time rather than hiding the change.
+    # fingerprint behind, which triggers an update next time rather than hiding the change.
     files = corpus_files(corpus)
     fingerprint = corpus_fingerprint(files)
-    previous: Index | None = None
+    previous: LiveIndex | None = None
     try:
-        previous = load_index(path, verify=verify)
-    except IndexMissing:
+        previous = load_live(path, verify=verify)
+    except IndexUnreadable:  # missing too: the writer says why it rebuilds
         pass
-    except IndexUnreadable as exc:
-        reason = " ".join(str(exc).split())
-        notice(f"index at {path} is unreadable ({reason}), rebuilding")
     else:
         if previous.fingerprint == fingerprint and previous.passage_sentences == passage_sentences:
             return previous
@@ -118,16 +118,48 @@ def open_index(
                 raise IndexNotSaved(message)
             notice(f"{message}; answering from the old index")
             return previous
-        notice("corpus changed, rebuilding index")
-    built = update_index(
-        corpus, files, fingerprint, previous, passage_sentences, progress=notice, workers=workers
-    )
     try:
-        save_index(built, path)
+        index = _update(corpus, path, files, passage_sentences, workers, notice, verify)
         record_corpus(path, corpus)
+        return index
     except OSError as exc:
         if must_save:
             raise IndexNotSaved(_save_failed(path, exc)) from exc
+        if previous is not None:
+            notice(f"{_save_failed(path, exc)}; answering from the old index")
+            return previous
         notice(f"{_save_failed(path, exc)}; answering from the index built in memory")
-        return built
-    return load_index(path)
+        return update_index(
+            corpus, files, fingerprint, None, passage_sentences, progress=notice, workers=workers
+        )
+
+
+def _update(
+    corpus: Path,
+    path: Path,
+    files: list[Path],
+    passage_sentences: int,
+    workers: int | None,
+    notice: Callable[[str], None],
+    verify: bool,
+) -> LiveIndex:
+    try:
+        writer = IndexWriter(corpus, path, passage_sentences, workers, notice, verify=verify)
+    except WriterBusy:
+        # A watcher (the bot, `hoidap index --watch`) keeps this index current: read what
+        # it has committed, or wait for its first build.
+        try:
+            return load_live(path, verify=verify)
+        except IndexUnreadable:
+            writer = IndexWriter(
+                corpus, path, passage_sentences, workers, notice, verify=verify, wait=True
+            )
+    with writer:
+        changes = writer.update(files)
+        if changes.added or changes.removed:
+            notice(
+                f"corpus changed: {changes.added} files read, {changes.removed} documents "
+                "removed, index updated"
+            )
+        writer.merge()
+        return writer.index

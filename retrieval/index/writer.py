@@ -1,0 +1,260 @@
+"""The one writer of a live index folder: applies the corpus's changes as new segments and
+deletions, and merges segments in the background.
+
+One process at a time holds the folder's writer lock (`segments.writer_lock`) and is
+the only one to change it; any number of others read it (`segments.load_live`) and
+follow its commits. An update writes the changed documents' segment and the deletion
+lists of the segments that lost documents, never the rest of the index.
+"""
+
+import contextlib
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.documents import CorpusError, corpus_files
+from retrieval.index.build import update_index
+from retrieval.index.live import LiveIndex
+from retrieval.index.merging import merge_plan, merge_segments
+from retrieval.index.model import IndexMissing, IndexUnreadable
+from retrieval.index.reading import file_stamp
+from retrieval.index.segments import (
+    Manifest,
+    SegmentCache,
+    commit,
+    load_live,
+    remove_unreferenced,
+    write_deletions,
+    write_segment,
+    writer_lock,
+)
+
+
+def _fingerprint(files: list[Path]) -> str:
+    # Imported here: `opening` opens indexes through this writer.
+    from retrieval.index.opening import corpus_fingerprint
+
+    return corpus_fingerprint(files)
+
+
+def _print_notice(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+# Updates reading this many files or more report their progress like a build.
+_REPORTED_BATCH = 100
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """Where a live document is stored, and its file's (size, mtime_ns) when read."""
+
+    segment: str
+    document: int
+    stamp: tuple[int, int] | None
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What one update applied: files read, documents deleted, files left for later."""
+
+    added: int
+    removed: int
+    waiting: int
+
+
+class IndexWriter:
+    """Holds the writer lock of `path` from `open()` to `close()`. `settle` seconds: a file
+    modified more recently than that is taken to be still being written and is left for a
+    later update (its older version, if any, is removed meanwhile)."""
+
+    def __init__(
+        self,
+        corpus: Path,
+        path: Path,
+        passage_sentences: int = 3,
+        workers: int | None = None,
+        notice: Callable[[str], None] = _print_notice,
+        settle: float = 0.0,
+        wait: bool = False,
+        verify: bool = False,
+    ) -> None:
+        self.corpus, self.path = corpus, path
+        self.passage_sentences, self.workers = passage_sentences, workers
+        self.notice, self.settle, self.verify = notice, settle, verify
+        self._stack = contextlib.ExitStack()
+        self._stack.enter_context(writer_lock(path, wait=wait))
+        self._cache = SegmentCache()
+        self._stored: dict[Path, _Stored] | None = None
+        # Commits (updates, and a merge's final step) one at a time; a merge's long part
+        # runs outside it, so updates go on meanwhile.
+        self._commits = threading.Lock()
+        self.index = self._open()
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> "IndexWriter":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _open(self) -> LiveIndex:
+        try:
+            index = load_live(self.path, self._cache, self.verify)
+        except IndexMissing:
+            return self._rebuild(None)
+        except IndexUnreadable as exc:
+            return self._rebuild(" ".join(str(exc).split()))
+        if index.passage_sentences != self.passage_sentences:
+            return self._rebuild(f"passages of {index.passage_sentences} sentences")
+        return index
+
+    def _rebuild(self, reason: str | None) -> LiveIndex:
+        if reason is not None:
+            self.notice(f"index at {self.path} is unreadable ({reason}), rebuilding")
+        files = corpus_files(self.corpus)
+        fingerprint = _fingerprint(files)
+        built = update_index(
+            self.corpus,
+            files,
+            fingerprint,
+            None,
+            self.passage_sentences,
+            progress=self.notice,
+            workers=self.workers,
+        )
+        name = write_segment(self.path, built)
+        self._commit(Manifest(fingerprint, ((name, None),)))
+        self._stored = None
+        return self.index
+
+    def _commit(self, manifest: Manifest) -> None:
+        name = commit(self.path, manifest)
+        remove_unreferenced(self.path, name, manifest)
+        self.index = load_live(self.path, self._cache)
+
+    def _stored_documents(self) -> dict[Path, _Stored]:
+        if self._stored is None:
+            self._stored = {}
+            for segment in self.index.segments:
+                dead = set(segment.deleted.tolist())
+                index = segment.index
+                for i, (document, stamp) in enumerate(
+                    zip(index.documents, index.document_stamps, strict=True)
+                ):
+                    if i not in dead:
+                        self._stored[document.path] = _Stored(segment.name, i, stamp)
+        return self._stored
+
+    def update(self, files: list[Path] | None = None) -> Changes:
+        """Bring the index up to the corpus: read new and changed files into a new segment,
+        mark changed and removed documents deleted. `files`: the corpus listing, when the
+        caller has it. Raises CorpusError when the corpus folder is unusable."""
+        files = corpus_files(self.corpus) if files is None else files
+        fingerprint = _fingerprint(files)
+        with self._commits:
+            if fingerprint == self.index.fingerprint:
+                return Changes(0, 0, 0)
+            stored = self._stored_documents()
+            stamps = {file.absolute(): file_stamp(file) for file in files}
+            recent = time.time_ns() - int(self.settle * 1e9)
+            changed = [p for p, s in stamps.items() if (stored.get(p) or _NONE).stamp != s]
+            ready = [p for p in changed if stamps[p] is not None and stamps[p][1] <= recent]
+            gone = [p for p, entry in stored.items() if stamps.get(p) != entry.stamp]
+            waiting = len(changed) - len(ready)
+            if not ready and not gone:
+                return Changes(0, 0, waiting)
+            self._apply(ready, gone, "" if waiting else fingerprint)
+            return Changes(len(ready), len(gone), waiting)
+
+    def _apply(self, ready: list[Path], gone: list[Path], fingerprint: str) -> None:
+        stored = self._stored_documents()
+        fresh = None
+        if ready:
+            try:
+                fresh = update_index(
+                    self.corpus,
+                    ready,
+                    "",
+                    None,
+                    self.passage_sentences,
+                    # Small updates (the usual ones) say only what changed, after.
+                    progress=self.notice if len(ready) >= _REPORTED_BATCH else None,
+                    workers=self.workers,
+                )
+            except CorpusError:  # none of them readable
+                fresh = None
+        deleted: dict[str, list[int]] = {}
+        for path in gone:
+            entry = stored.pop(path)
+            deleted.setdefault(entry.segment, []).append(entry.document)
+        entries: list[tuple[str, str | None]] = []
+        for segment in self.index.segments:
+            deletions = segment.deletions
+            if segment.name in deleted:
+                ids = np.union1d(segment.deleted, deleted[segment.name])
+                if len(ids) == len(segment.index.documents):
+                    continue  # nothing left of it
+                deletions = write_deletions(self.path, ids)
+            entries.append((segment.name, deletions))
+        if fresh is not None:
+            name = write_segment(self.path, fresh)
+            entries.append((name, None))
+            for i, (document, stamp) in enumerate(
+                zip(fresh.documents, fresh.document_stamps, strict=True)
+            ):
+                stored[document.path] = _Stored(name, i, stamp)
+        if not entries:
+            raise CorpusError(f"no readable documents in {self.corpus}")
+        self._commit(Manifest(fingerprint, tuple(entries)))
+
+    def merge(self) -> bool:
+        """Merge segments when the policy (see `merging`) asks for it; False when not.
+        Updates may be committed while the merged segment is being built and written."""
+        with self._commits:
+            snapshot = self.index
+        positions = merge_plan(snapshot)
+        if not positions:
+            return False
+        sources = [snapshot.segments[p] for p in positions]
+        merged, kept = merge_segments(snapshot, positions, self.workers)
+        name = write_segment(self.path, merged)
+        with self._commits:
+            current = {s.name: s for s in self.index.segments}
+            # Documents deleted while the merge ran are deleted in the merged segment too.
+            dead: list[np.ndarray] = []
+            offset = 0
+            for source, ids in zip(sources, kept, strict=True):
+                now = current.get(source.name)
+                gone = ids if now is None else ids[np.isin(ids, now.deleted)]
+                dead.append(offset + np.flatnonzero(np.isin(ids, gone)))
+                offset += len(ids)
+            merged_dead = np.concatenate(dead)
+            deletions = write_deletions(self.path, merged_dead) if len(merged_dead) else None
+            names = {s.name for s in sources}
+            # The sources are contiguous; the merged segment takes the place of the first.
+            entries: list[tuple[str, str | None]] = []
+            for segment in self.index.segments:
+                if segment.name not in names:
+                    entries.append((segment.name, segment.deletions))
+                elif (name, deletions) not in entries and len(merged_dead) < len(merged.documents):
+                    entries.append((name, deletions))
+            self._commit(Manifest(self.index.fingerprint, tuple(entries)))
+            stored = self._stored_documents()
+            skip = set(merged_dead.tolist())
+            for i, (document, stamp) in enumerate(
+                zip(merged.documents, merged.document_stamps, strict=True)
+            ):
+                if i not in skip:
+                    stored[document.path] = _Stored(name, i, stamp)
+        return True
+
+
+_NONE = _Stored("", -1, None)
