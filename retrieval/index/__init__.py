@@ -7,18 +7,23 @@ whether the stored index is still current. Building reads files and segments eac
 sentence in a pool of processes, one per core; when the corpus changes, documents whose
 file is unchanged are taken over from the stored index and only the others are read.
 
-On disk an index is a directory marked as hoidap's (`folder`) holding generation
-directories `gen-*` (`.npy` arrays plus `index.json`) and a `CURRENT` file naming the live
-one. A save writes a complete new generation and then replaces `CURRENT` atomically, so a
-crash at any point leaves either the old or the new index, never a half-written one. Every
-file is checksummed (`checksums`): CURRENT holds index.json's checksum, index.json those of
-the arrays.
+On disk an index is a live index (`live`, `segments`): a folder marked as hoidap's
+(`folder`) holding immutable segments (each an index as `storage` saves it: a generation
+folder of `.npy` arrays and `index.json`, every file checksummed, see `checksums`), the
+deleted documents of each, and a manifest naming the live set, swapped in atomically. An
+update writes a segment of the new and changed documents and the deletion lists, never
+the rest (`writer`, one process at a time); segments are merged in the background
+(`merging`). Readers see the segments as one index with global ids (`concat`, `live`)
+and the whole corpus's statistics, so scores equal rank_bm25's over the live passages.
 
 Modules: `model` (the Index and its errors), `records` (documents' metadata stored as
 records), `reading` (reading corpus files in worker processes), `build` (segmenting,
-term ids, passages, BM25; full and incremental builds), `storage` (save and load),
-`checksums` (damage found at load), `folder` (the marker; what may be deleted), `opening`
-(where an index lives, whether it is current, what to do when it cannot be saved).
+term ids, passages, BM25), `storage` (saving and loading one segment), `checksums`,
+`folder` (the marker; what may be deleted), `live` (segments seen as one index),
+`concat` (arrays of segments under global ids), `segments` (the live folder: manifest,
+commits, loading), `writer` (applying corpus changes), `merging` (policy and merges),
+`opening` (where an index lives, whether it is current, what to do when it cannot be
+saved).
 """
 
 from retrieval.index.build import build_index, update_index
