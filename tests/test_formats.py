@@ -95,6 +95,24 @@ def test_docx_keeps_document_order_tables_and_header(tmp_path: Path) -> None:
     assert found.encoding == "TCVN3"
 
 
+def test_word_97_doc_through_antiword() -> None:
+    # tests/data/cong-van.doc is write_docx's letter saved as Word 97 by LibreOffice 7.4
+    # (soffice --headless --convert-to doc); nothing in Python writes .doc files.
+    found = extract(Path(__file__).parent / "data" / "cong-van.doc")
+    assert found.format == "doc"
+    lines = found.text.split("\n")
+    # Table cells are paragraphs; the TCVN3 paragraph is converted, its ư (0xAD, which
+    # antiword drops as a soft hyphen) restored.
+    assert lines[:4] == [
+        "BỘ NGOẠI GIAO",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Số: 125/BC-BNG",
+        "Hà Nội, ngày 5 tháng 3 năm 2024",
+    ]
+    assert DOCX_TCVN3 in lines
+    assert lines[-2:] == ["KT. BỘ TRƯỞNG", "Nguyễn Minh Vũ"]
+
+
 def test_rtf_unicode_escapes_and_vni_bytes(tmp_path: Path) -> None:
     found = extract(write_rtf(tmp_path / "thong-bao.rtf"))
     assert found.text.split("\n") == [

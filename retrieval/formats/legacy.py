@@ -13,6 +13,7 @@ have no codes of their own and are typed with the same codes in the .VnTimeH fon
 VNI-Windows (a base letter followed by a mark character).
 """
 
+import functools
 import re
 import unicodedata
 
@@ -23,6 +24,12 @@ _TCVN3_CODES = (
     "\xadư õừ øứ öử ÷ữ ùự úỳ ýý ûỷ üỹ þỵ ¡Ă ¢Â §Đ £Ê ¤Ô ¥Ơ ¦Ư"
 )
 TCVN3 = {pair[0]: pair[1] for pair in _TCVN3_CODES.split(" ")}
+_TCVN3_TRANSLATION = str.maketrans(TCVN3)
+# TCVN3's ư is 0xAD, the soft hyphen, which some converters (antiword) drop: "trëng" for
+# "tr­ëng". No syllable ends in ơng, ơc or ơu; ương, ước and ươu are common.
+_LOST_U_HORN = re.compile(r"(?<!ư)([ơờớởỡợ])(?=(?:ng|c|u)(?![^\W\d_]))")
+# Only a line with two ASCII capitals in a row can hold a .VnTimeH word to fix.
+_CAPITALS = re.compile("[A-Z]{2}")
 
 # VNI marks (upper-case form; the lower-case form is its Latin-1 lower case).
 _TONE = {"\u0301": "Ù", "\u0300": "Ø", "\u0309": "Û", "\u0303": "Õ", "\u0323": "Ï"}
@@ -74,13 +81,17 @@ _SYLLABLE = re.compile(
 _TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _is_syllable(word: str) -> bool:
-    """A Vietnamese syllable with at most one tone mark and at least one mark of any kind."""
-    decomposed = unicodedata.normalize("NFD", word.lower())
+    """A Vietnamese syllable with marks: a syllable's shape, at most one tone mark and at
+    least one mark of any kind. Cached: a text repeats a few thousand syllables."""
+    lower = word.lower()
+    decomposed = unicodedata.normalize("NFD", lower)
     if sum(decomposed.count(t) for t in _TONE_MARKS) > 1:
         return False
     toneless = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONE_MARKS))
-    return toneless != word.lower() or any(c in "ăâêôơưđ" for c in toneless)
+    marked = toneless != lower or any(c in "ăâêôơưđ" for c in toneless)
+    return marked and _SYLLABLE.fullmatch(toneless) is not None
 
 
 def score(text: str) -> tuple[int, int]:
@@ -89,10 +100,7 @@ def score(text: str) -> tuple[int, int]:
     for word in _WORD.findall(text):
         if word.isascii():
             continue
-        toneless = "".join(
-            c for c in unicodedata.normalize("NFD", word.lower()) if c not in _TONE_MARKS
-        )
-        if _is_syllable(word) and _SYLLABLE.fullmatch(unicodedata.normalize("NFC", toneless)):
+        if _is_syllable(word):
             good += 1
         else:
             bad += 1
@@ -117,8 +125,10 @@ def _upper_words(line: str) -> str:
 
 
 def from_tcvn3(text: str) -> str:
-    converted = "".join(TCVN3.get(c, c) for c in text)
-    return "\n".join(map(_upper_words, converted.split("\n")))
+    converted = _LOST_U_HORN.sub(r"ư\1", text.translate(_TCVN3_TRANSLATION))
+    return "\n".join(
+        _upper_words(line) if _CAPITALS.search(line) else line for line in converted.split("\n")
+    )
 
 
 def from_vni(text: str) -> str:

@@ -151,8 +151,10 @@ def read_doc(data: bytes) -> Extracted:
         reason = done.stderr.decode("utf-8", "replace").strip().splitlines()[:1]
         raise Unreadable(f"{name} cannot read it ({reason[0] if reason else 'no reason'})")
     text = done.stdout.decode("utf-8", "replace")
-    # antiword marks pictures "[pic]" and draws tables with "|" separators.
-    lines = (
-        " ".join(line.replace("[pic]", " ").replace("|", " ").split()) for line in text.splitlines()
-    )
+    # antiword draws a table row as "|cell|cell|": each cell becomes a paragraph, as in a
+    # .docx; it marks pictures "[pic]".
+    lines = []
+    for line in text.replace("[pic]", " ").splitlines():
+        cells = line.strip().strip("|").split("|") if line.lstrip().startswith("|") else [line]
+        lines += [" ".join(cell.split()) for cell in cells]
     return Extracted(text="\n".join(line for line in lines if line), format="doc")
