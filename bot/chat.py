@@ -16,6 +16,7 @@ from bot.formatting import (
     welcome_lines,
 )
 from retrieval import Answer, Engine
+from retrieval.terminal import printable
 
 
 def _reply(engine: Engine, line: str, last: Answer | None) -> tuple[list[Line], Answer | None]:
@@ -31,11 +32,17 @@ def _reply(engine: Engine, line: str, last: Answer | None) -> tuple[list[Line], 
             return [[Span("Hãy viết từ khóa sau lệnh, ví dụ: /timkiem Đại hội XIV")]], last
         return search_lines(rest, engine.search(rest, 5)), last
     if command == "/doan":
-        if last is None or not rest.isdigit() or not 1 <= int(rest) <= len(last.sentences):
+        if last is None or not last.sentences:
             return [[Span("Hãy hỏi trước, rồi gõ /doan <số> với số của một trích dẫn.")]], last
+        count = len(last.sentences)
+        if not rest.isdigit() or not 1 <= int(rest) <= count:
+            numbers = "/doan 1" if count == 1 else f"từ /doan 1 đến /doan {count}"
+            return [[Span(f"Câu trả lời vừa rồi có {count} trích dẫn: gõ {numbers}.")]], last
         citation = last.sentences[int(rest) - 1]
         hit = engine.passage_of(citation.sentence_id)
         return passage_lines(hit, f"[{rest}]", highlight=citation), last
+    if command.startswith("/"):
+        return [[Span(f"Không có lệnh {command}. Gõ /help để xem các lệnh.")]], last
     answer = engine.ask(line)
     return answer_lines(answer), answer
 
@@ -49,17 +56,28 @@ def chat(
     """Answer the questions typed on `stdin` until /thoat or end of input."""
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
-    interactive = stdin.isatty()
-    print(to_text(welcome_lines(example_questions(engine, [], bundled_seeds))), file=stdout)
-    print(to_text(help_lines(in_telegram=False)), file=stdout)
+    # At a terminal, input() goes through readline: arrow keys edit the line, up and down
+    # recall this session's questions (kept in memory only, never written to disk).
+    interactive = stdin is sys.stdin and stdout is sys.stdout and stdin.isatty()
+    if interactive:
+        import readline  # noqa: F401 - importing it gives input() line editing and history
+    print(
+        printable(to_text(welcome_lines(example_questions(engine, [], bundled_seeds)))), file=stdout
+    )
+    print(printable(to_text(help_lines(in_telegram=False))), file=stdout)
     last: Answer | None = None
     while True:
-        if interactive:
-            print("\nBạn hỏi: ", end="", file=stdout, flush=True)
-        line = stdin.readline()
+        try:
+            line = input("\nBạn hỏi: ") if interactive else stdin.readline()
+        except EOFError:
+            line = ""
+        except KeyboardInterrupt:
+            if not interactive:
+                raise
+            continue  # Ctrl-C drops the line being typed, as in a shell
         if not line or line.strip() in ("/thoat", "/quit", "/exit"):
             return 0
         if not line.strip():
             continue
         lines, last = _reply(engine, line.strip(), last)
-        print(to_text(lines), end="\n\n", file=stdout, flush=True)
+        print(printable(to_text(lines)), end="\n\n", file=stdout, flush=True)

@@ -84,9 +84,11 @@ def answer_lines(answer: Answer) -> list[Line]:
     by_document: dict[str, tuple[Document, list[str], list[int | None]]] = {}
     for number, citation in enumerate(answer.sentences, start=1):
         marker = f"[{number}]"
-        if citation.context:
-            lines.append([Span(f"(Ngữ cảnh: {citation.context})", "i")])
         lines.append([Span(citation.text + " "), Span(marker, "b")])
+        if citation.context:
+            # Under its own sentence and naming it: placed above, it read as belonging to
+            # the citation before.
+            lines.append([Span(f"(Ngữ cảnh của {marker}: {citation.context})", "i")])
         document = citation.document
         entry = by_document.setdefault(document.doc_id, (document, [], []))
         entry[1].append(marker)
