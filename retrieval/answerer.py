@@ -12,6 +12,7 @@ not answered: quoting a loosely related sentence as an answer would mislead more
 saying nothing. `retrieval/abstention.py` decides how little is too little.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,6 +54,8 @@ CONTEXT_GAIN = 0.2
 # within 0.3 points; full length normalisation (b 1.0 against 0.75) adds 0.1-0.4 points of
 # gold document first and hit@1, written and without diacritics (held out).
 DOC_K1, DOC_B = 1.2, 1.0
+_DOCUMENT = FEATURES.index("document")
+_CONTEXT_GAIN = FEATURES.index("context_gain")
 
 
 def support(features: np.ndarray) -> float:
@@ -68,6 +71,72 @@ def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     counts = ends - starts
     offsets = np.repeat(starts - np.cumsum(counts) + counts, counts)
     return offsets + np.arange(int(counts.sum()))
+
+
+def term_weights(
+    query: Query, idf: np.ndarray, unknown_weight: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each group's weight as a share of all word groups' (resp. all pair groups'). A
+    function of the corpus's idf, so a sharded index weighs with its global statistics."""
+    weights = np.array(
+        [max(float(idf[t]) for t in group) if group else unknown_weight for group in query.groups]
+    )
+    # In a corpus of a few passages every idf can be zero or negative; every word of the
+    # question then weighs alike.
+    weights = np.maximum(weights, 1e-3)
+    pairs = np.array(query.pairs, dtype=bool)
+    words = np.where(pairs, 0.0, weights)
+    pair_weights = np.where(pairs, weights, 0.0)
+    return words / max(float(words.sum()), 1e-9), pair_weights / max(
+        float(pair_weights.sum()), 1e-9
+    )
+
+
+def scaled(features: np.ndarray) -> np.ndarray:
+    """`features` with the two columns that compare candidates with each other scaled over
+    all of them: the passage's BM25 min-max (scores of tiny corpora can be zero or
+    negative), the document's BM25 divided by the best. Apart, so that a sharded index
+    scales the candidates of every shard together."""
+    features = features.copy()
+    for column, low_at_min in ((FEATURES.index("passage"), True), (_DOCUMENT, False)):
+        values = features[:, column]
+        if not len(values):
+            continue
+        low = float(values.min()) if low_at_min else 0.0
+        spread = float(values.max()) - low
+        features[:, column] = (values - low) / spread if spread > 0 else 1.0
+    return features
+
+
+def choose(
+    question: str,
+    query: Query,
+    sentences: np.ndarray,
+    features: np.ndarray,
+    cite: Callable[[int, float, bool], Citation],
+    max_sentences: int = 3,
+    weights: np.ndarray = WEIGHTS,
+) -> Answer:
+    """The answer from the candidate `sentences` and their scaled `features`: the best
+    sentences of distinct text, ties to the lower sentence id, or an abstention. `cite(row,
+    score, leans)` makes the citation of candidate `row`."""
+    if not query.groups:
+        return Answer(question, answered=False, hint=EMPTY_HINT)
+    if abstains(support(features), known_words(query)):
+        return Answer(question, answered=False, hint=NOT_FOUND_HINT)
+    scores = features @ weights
+    citations: list[Citation] = []
+    seen: set[str] = set()
+    for i in np.lexsort((sentences, -scores)).tolist():
+        leans = bool(features[i, _CONTEXT_GAIN] >= CONTEXT_GAIN)
+        citation = cite(i, float(scores[i]), leans)
+        if citation.text in seen:
+            continue
+        seen.add(citation.text)
+        citations.append(citation)
+        if len(citations) == max_sentences:
+            break
+    return Answer(question, answered=True, sentences=citations)
 
 
 @dataclass(frozen=True)
@@ -103,25 +172,6 @@ class Answerer:
         self.unknown_weight = float(index.bm25.idf.max()) if len(index.vocab) else 1.0
         n_docs = max(len(index.documents), 1)
         self.average_doc_terms = max(float(index.sentence_term_ptr[-1]) / n_docs, 1.0)
-
-    def _term_weights(self, query: Query) -> tuple[np.ndarray, np.ndarray]:
-        """Each group's weight as a share of all word groups' (resp. all pair groups')."""
-        idf = self.index.bm25.idf
-        weights = np.array(
-            [
-                max(float(idf[t]) for t in group) if group else self.unknown_weight
-                for group in query.groups
-            ]
-        )
-        # In a corpus of a few passages every idf can be zero or negative; every word of the
-        # question then weighs alike.
-        weights = np.maximum(weights, 1e-3)
-        pairs = np.array(query.pairs, dtype=bool)
-        words = np.where(pairs, 0.0, weights)
-        pair_weights = np.where(pairs, weights, 0.0)
-        return words / max(float(words.sum()), 1e-9), pair_weights / max(
-            float(pair_weights.sum()), 1e-9
-        )
 
     def _matches(
         self, query: Query, starts: np.ndarray, ends: np.ndarray
@@ -169,7 +219,7 @@ class Answerer:
         return _Documents(first, last, rows, present, echo, echo_weight, tf, ids)
 
     def _document_scores(self, found: _Documents) -> np.ndarray:
-        """BM25 of each whole document, divided by the best of them.
+        """BM25 of each whole document (`scaled` divides it by the best of them).
 
         A passage sees a third of its article; the question's other words are often
         elsewhere in the same article, which is what tells two similar articles apart.
@@ -181,9 +231,7 @@ class Answerer:
             1 - DOC_B + DOC_B * (ptr[found.last] - ptr[found.first]) / self.average_doc_terms
         )
         tf = found.tf
-        scores = (tf * (DOC_K1 + 1) / (tf + norm[:, None])) @ self.index.document_idf[found.ids]
-        best = float(scores.max()) if len(scores) else 0.0
-        return scores / best if best > 0 else np.ones(len(scores))
+        return (tf * (DOC_K1 + 1) / (tf + norm[:, None])) @ self.index.document_idf[found.ids]
 
     @staticmethod
     def _local_weights(found: _Documents, word_weights: np.ndarray) -> np.ndarray:
@@ -206,14 +254,28 @@ class Answerer:
         passages, passage_scores = index.bm25.top_k(search_terms(index, query), self.passages)
         if not query.groups or not len(passages):
             return query, np.zeros(0, dtype=np.int64), np.zeros((0, len(FEATURES)))
-        word_weights, pair_weights = self._term_weights(query)
+        weights = term_weights(query, index.bm25.idf, self.unknown_weight)
+        sentences, features = self.passage_features(
+            question, query, passages, passage_scores, weights
+        )
+        return query, sentences, scaled(features)
 
+    def passage_features(
+        self,
+        question: str,
+        query: Query,
+        passages: np.ndarray,
+        passage_scores: np.ndarray,
+        weights: tuple[np.ndarray, np.ndarray],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The sentences of `passages` and their features before `scaled`: each feature
+        but those two depends only on the sentence, its document and the question's
+        `weights` (words', pairs'), so the shards of a sharded index compute them apart."""
+        index = self.index
+        word_weights, pair_weights = weights
         ptr = index.passage_sentence_ptr
         starts, ends = ptr[passages], ptr[passages + 1]
         sentences = _ranges(starts, ends)
-        # Min-max, because BM25 scores of tiny corpora can be zero or negative.
-        low, spread = float(passage_scores[-1]), float(passage_scores[0] - passage_scores[-1])
-        relative = (passage_scores - low) / spread if spread > 0 else np.ones(len(passages))
         candidate_docs = np.unique(index.sentence_doc[sentences])
         doc = np.searchsorted(candidate_docs, index.sentence_doc[sentences])
         found = self._documents(query, candidate_docs)
@@ -233,7 +295,7 @@ class Answerer:
             [
                 coverage,
                 present @ pair_weights,
-                np.repeat(relative, ends - starts),
+                np.repeat(passage_scores, ends - starts),
                 self._document_scores(found)[doc],
                 (present | before) @ word_weights - coverage,
                 after @ word_weights,
@@ -247,37 +309,28 @@ class Answerer:
                 found.echo_weight[row],
             ]
         )
-        return query, sentences, features
+        return sentences, features
 
     def answer(self, question: str, max_sentences: int = 3) -> Answer:
         reply = chitchat_reply(question)
         if reply is not None:
             return Answer(question, answered=False, hint=CHITCHAT_HINT, reply=reply)
         query, sentences, features = self.candidates(question)
-        if not query.groups:
-            return Answer(question, answered=False, hint=EMPTY_HINT)
-        if abstains(support(features), known_words(query)):
-            return Answer(question, answered=False, hint=NOT_FOUND_HINT)
-        scores = features @ self.weights
-        citations: list[Citation] = []
-        seen: set[str] = set()
-        for i in np.lexsort((sentences, -scores)).tolist():
-            sentence = int(sentences[i])
-            text = self.index.sentence_text(sentence)
-            if text in seen:
-                continue
-            seen.add(text)
-            leans = features[i, FEATURES.index("context_gain")] >= CONTEXT_GAIN
-            citations.append(self._cite(sentence, text, float(scores[i]), leans))
-            if len(citations) == max_sentences:
-                break
-        return Answer(question, answered=True, sentences=citations)
+        return choose(
+            question,
+            query,
+            sentences,
+            features,
+            lambda row, score, leans: self._cite(int(sentences[row]), score, leans),
+            max_sentences,
+            self.weights,
+        )
 
-    def _cite(self, sentence: int, text: str, score: float, leans: bool) -> Citation:
+    def _cite(self, sentence: int, score: float, leans: bool) -> Citation:
         index = self.index
         return Citation(
             sentence_id=sentence,
-            text=text,
+            text=index.sentence_text(sentence),
             document=index.documents[int(index.sentence_doc[sentence])],
             start=int(index.sentence_start[sentence]),
             end=int(index.sentence_end[sentence]),
