@@ -76,6 +76,13 @@ def add_corpus_args(parser: argparse.ArgumentParser) -> None:
         help="where the index is kept: a new or empty folder, or one hoidap made "
         "(default: a folder in the user's cache, see `hoidap cache list`)",
     )
+    parser.add_argument(
+        "--cluster",
+        default=None,
+        metavar="ADDRESS",
+        help="serve the sharded index on the Ray cluster at ADDRESS ('local' starts one "
+        "here); default: $HOIDAP_RAY_ADDRESS, else no cluster",
+    )
 
 
 def _corpus(args: argparse.Namespace) -> Path:
@@ -166,6 +173,14 @@ def _report_skipped(corpus: Path, indexed: set[Path], built: bool) -> None:
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
+    address = os.environ.get("HOIDAP_RAY_ADDRESS")
+    if args.shards is not None and args.shards < 1:
+        raise UsageError("--shards must be at least 1")
+    if args.shards or address:
+        from retrieval.cluster import index_sharded
+
+        print(index_sharded(_corpus(args), args.index, args.shards, address))
+        return 0
     from retrieval.index import open_index
 
     built = False
@@ -314,6 +329,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, Any]:
         "hoidap index --corpus ~/tai-lieu --index ~/tai-lieu-index",
     )
     add_corpus_args(index)
+    index.add_argument(
+        "--shards",
+        type=int,
+        default=None,
+        metavar="N",
+        help="build a sharded index of N shards for a Ray cluster (see --cluster)",
+    )
     index.set_defaults(func=_cmd_index)
 
     for name, func, help_text, metavar, example in [
@@ -391,6 +413,9 @@ def run(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
     from retrieval.index.model import IndexLocationError, IndexNotSaved, IndexUnreadable
 
     logging.basicConfig(format="hoidap: %(levelname)s: %(message)s", level=logging.WARNING)
+    if getattr(args, "cluster", None):
+        # The engine reads it wherever it is opened (search, ask, chat, bot).
+        os.environ["HOIDAP_RAY_ADDRESS"] = args.cluster
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

@@ -5,6 +5,7 @@ layout and the answerer can change behind it.
 """
 
 import dataclasses
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -46,8 +47,16 @@ class Engine:
         corpus: Path | None = None,
         index: Path | None = None,
         notice: Callable[[str], None] = _to_stderr,
+        cluster: str | None = None,
     ) -> "Engine":
-        """Load the index of `corpus` (default: the bundled seeds), building it when needed."""
+        """Load the index of `corpus` (default: the bundled seeds), building it when needed.
+        With a Ray cluster's address in `cluster` or HOIDAP_RAY_ADDRESS, the engine of the
+        corpus's sharded index served on that cluster (see retrieval.cluster)."""
+        address = cluster or os.environ.get("HOIDAP_RAY_ADDRESS")
+        if address:
+            from retrieval.cluster import open_cluster
+
+            return open_cluster(Path(corpus or DEFAULT_CORPUS), index, address, notice)
         return cls(open_index(Path(corpus or DEFAULT_CORPUS), index, notice=notice))
 
     @property

@@ -1,0 +1,118 @@
+"""Building and updating a sharded index.
+
+Documents go to shard `stable hash of their path relative to the corpus` mod N, so a
+document stays in its shard across rebuilds and machines. Each shard is built (files
+read and segmented) by `update_index`, as a Ray task when a cluster is connected, and
+saved where its actors load it: under the sharded index's root, which on a cluster is a
+shared filesystem (see the README). A shard whose files are unchanged is not rebuilt; the
+global statistics are merged anew from all shards after every build, so a new document
+changes its shard's index and every shard's statistics.
+"""
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+from retrieval.cluster import store
+from retrieval.cluster.stats import merge
+from retrieval.documents import CorpusError, corpus_files
+from retrieval.index import (
+    IndexUnreadable,
+    corpus_fingerprint,
+    load_index,
+    save_index,
+    update_index,
+)
+
+
+def shard_of(path: Path, corpus: Path, shards: int) -> int:
+    """The shard of the document at `path`: a hash of its path under `corpus`, stable
+    across processes, machines and where the corpus is mounted."""
+    try:
+        relative = path.absolute().relative_to(corpus.absolute()).as_posix()
+    except ValueError:
+        relative = path.name
+    digest = hashlib.sha256(relative.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % shards
+
+
+def partition(corpus: Path, shards: int) -> list[list[Path]]:
+    """The corpus files of each shard, in corpus order."""
+    if shards < 1:
+        raise ValueError("a sharded index needs at least one shard")
+    parts: list[list[Path]] = [[] for _ in range(shards)]
+    for file in corpus_files(corpus):
+        parts[shard_of(file, corpus, shards)].append(file)
+    return parts
+
+
+def _stale(root: Path, shard: int, fingerprint: str) -> bool:
+    try:
+        return load_index(store.shard_path(root, shard)).fingerprint != fingerprint
+    except IndexUnreadable:
+        return True
+
+
+def build_shard(
+    corpus: Path, files: list[Path], fingerprint: str, path: Path, workers: int | None
+) -> str:
+    """Build (reusing the unchanged documents of the index already at `path`) and save
+    one shard; returns its fingerprint."""
+    if not files:
+        raise CorpusError("a shard would hold no documents: use fewer shards")
+    try:
+        previous = load_index(path)
+    except IndexUnreadable:
+        previous = None
+    built = update_index(corpus, files, fingerprint, previous, workers=workers)
+    save_index(built, path)
+    return fingerprint
+
+
+def current(root: Path, parts: list[list[Path]]) -> bool:
+    """Whether the sharded index at `root` holds exactly the corpus files `parts`."""
+    try:
+        generation = store.current_generation(root)
+        recorded = store.load_meta(root, generation)["fingerprints"]
+    except IndexUnreadable:
+        return False
+    return recorded == [corpus_fingerprint(files) for files in parts]
+
+
+def build_sharded(
+    corpus: Path,
+    root: Path,
+    shards: int,
+    notice: Callable[[str], None],
+    use_ray: bool = False,
+    workers: int | None = None,
+) -> str:
+    """Bring the sharded index at `root` up to date with `corpus` in `shards` shards:
+    rebuild the shards whose files changed (as Ray tasks, one core each, with
+    `use_ray`; else one after another here, each with `workers` processes), then merge
+    and save the global statistics. Returns their generation."""
+    parts = partition(corpus, shards)
+    if any(not files for files in parts):
+        raise CorpusError(f"{shards} shards for {sum(map(len, parts))} documents leave one empty")
+    fingerprints = [corpus_fingerprint(files) for files in parts]
+    stale = [s for s in range(shards) if _stale(root, s, fingerprints[s])]
+    if stale:
+        notice(f"indexing shards {', '.join(map(str, stale))} of {shards}")
+    jobs = [(corpus, parts[s], fingerprints[s], store.shard_path(root, s)) for s in stale]
+    if use_ray and stale:
+        import ray
+
+        task = ray.remote(num_cpus=1, max_retries=1)(build_shard)
+        ray.get([task.remote(*job, 1) for job in jobs])
+    else:
+        for job in jobs:
+            build_shard(*job, workers)
+    indexes = [load_index(store.shard_path(root, s)) for s in range(shards)]
+    if [index.fingerprint for index in indexes] != fingerprints:
+        raise CorpusError("the corpus changed while it was indexed: index it again")
+    stats, overlays = merge(indexes)
+    notice(
+        f"merged {shards} shards: {stats.n_documents} documents, "
+        f"{stats.n_passages} passages, {len(stats.terms)} terms"
+    )
+    return store.save_global(root, stats, overlays)

@@ -1,0 +1,177 @@
+"""One shard of a sharded index: its own index scored with the global statistics.
+
+A shard answers in global terms: its requests name terms as strings (its ids are its
+own), and it returns global passage and sentence ids with raw scores and features, which
+the coordinator merges as one index would rank them. The same class serves in process
+and inside a Ray actor (`retrieval.cluster.serving`).
+"""
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.answerer import CONTEXT_GAIN, FEATURES, Answerer
+from retrieval.bm25 import BM25
+from retrieval.cluster import store
+from retrieval.documents import Document
+from retrieval.index import Index, IndexUnreadable, load_index
+from retrieval.query import Query
+
+_CONTEXT_GAIN = FEATURES.index("context_gain")
+
+
+@dataclass(frozen=True)
+class Request:
+    """A question parsed against the global vocabulary: each word's forms as terms, the
+    terms passage search scores (in scoring order), the words' and pairs' weights."""
+
+    question: str
+    words: tuple[str, ...]
+    groups: tuple[tuple[str, ...], ...]
+    search: tuple[str, ...]
+    word_weights: np.ndarray
+    pair_weights: np.ndarray
+
+
+@dataclass(frozen=True)
+class Passages:
+    """A shard's best passages for some terms, best first: global ids, raw BM25 scores
+    and, when asked for, what a `PassageHit` shows (document, text, offsets)."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+    hits: list[tuple[Document, str, int, int]]
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """A shard's candidate sentences for a `Request`: the passages they come from, and
+    for each sentence its passage (a position in `passages`), global id, raw features
+    and what its citation quotes (text, document, offsets, context when it leans on
+    the previous sentence)."""
+
+    passages: Passages
+    k: int
+    passage: np.ndarray
+    sentences: np.ndarray
+    features: np.ndarray
+    quotes: list[tuple[str, Document, int, int, str | None]]
+
+
+class Shard:
+    """Shard `number` of the sharded index at `root`, with the global statistics of
+    generation `generation` in place of its own."""
+
+    def __init__(self, root: Path, number: int, generation: str) -> None:
+        meta = store.load_meta(root, generation)
+        index = load_index(store.shard_path(root, number))
+        if index.fingerprint != meta["fingerprints"][number]:
+            raise IndexUnreadable(f"shard {number} changed after {generation} was merged")
+        overlay = store.load_overlay(root, generation, number)
+        own = index.bm25
+        bm25 = BM25(
+            own.term_ptr,
+            own.post_docs,
+            own.post_tf,
+            overlay.idf,
+            overlay.doc_norm,
+            own.k1,
+            own.b,
+            own.epsilon,
+        )
+        self.index: Index = dataclasses.replace(index, bm25=bm25, document_idf=overlay.document_idf)
+        self.generation = generation
+        self.number = number
+        self.answerer = Answerer(self.index)
+        self.answerer.average_doc_terms = float(meta["average_doc_terms"])
+        # Global id of every local passage, and of each document's first sentence.
+        passage_doc = np.asarray(index.sentence_doc)[np.asarray(index.passage_sentence_ptr[:-1])]
+        first_passage = np.searchsorted(passage_doc, np.arange(len(overlay.doc_passage)))
+        self.passage_ids = overlay.doc_passage[passage_doc] + (
+            np.arange(len(passage_doc)) - first_passage[passage_doc]
+        )
+        self.first_passage = first_passage
+        self.doc_sentence = overlay.doc_sentence
+        self.first_sentence = np.searchsorted(
+            np.asarray(index.sentence_doc), np.arange(len(overlay.doc_sentence))
+        )
+
+    def _ids(self, terms: tuple[str, ...]) -> list[int]:
+        vocab = self.index.vocab
+        return [vocab[t] for t in terms if t in vocab]
+
+    def _global_sentences(self, local: np.ndarray) -> np.ndarray:
+        doc = np.asarray(self.index.sentence_doc)[local]
+        return self.doc_sentence[doc] + (local - self.first_sentence[doc])
+
+    def top(self, terms: tuple[str, ...], k: int) -> Passages:
+        """The `k` best passages for `terms`, scored in that order, with their hits."""
+        passages, scores = self.index.bm25.top_k(self._ids(terms), k)
+        found = [self.hit(int(p)) for p in passages.tolist()]
+        return Passages(self.passage_ids[passages], scores, found)
+
+    def hit(self, passage: int) -> tuple[Document, str, int, int]:
+        """What a `PassageHit` of local passage `passage` shows."""
+        index = self.index
+        first, last = (int(i) for i in index.passage_sentence_ptr[passage : passage + 2])
+        document = index.documents[int(index.sentence_doc[first])]
+        text = " ".join(index.sentence_text(i) for i in range(first, last))
+        return document, text, int(index.sentence_start[first]), int(index.sentence_end[last - 1])
+
+    def passage_of(
+        self, document: int, sentence: int
+    ) -> tuple[int, tuple[Document, str, int, int]]:
+        """The global id and hit of the passage holding sentence `sentence` of local
+        document `document`."""
+        ptr = self.index.passage_sentence_ptr
+        local = int(self.first_sentence[document]) + sentence
+        passage = int(np.searchsorted(ptr, local, side="right")) - 1
+        return int(self.passage_ids[passage]), self.hit(passage)
+
+    def passage(self, document: int, offset: int) -> tuple[Document, str, int, int]:
+        """The hit of passage `offset` of local document `document`."""
+        return self.hit(int(self.first_passage[document]) + offset)
+
+    def candidates(self, request: Request) -> Candidates:
+        local = tuple(tuple(self._ids(group)) for group in request.groups)
+        query = Query(request.question, request.words, local)
+        k = self.answerer.passages
+        local_passages, scores = self.index.bm25.top_k(self._ids(request.search), k)
+        passages = Passages(self.passage_ids[local_passages], scores, [])
+        if not len(local_passages):
+            empty = np.zeros(0, dtype=np.int64)
+            return Candidates(passages, k, empty, empty, np.zeros((0, len(FEATURES))), [])
+        sentences, features = self.answerer.passage_features(
+            request.question,
+            query,
+            local_passages,
+            passages.scores,
+            (request.word_weights, request.pair_weights),
+        )
+        ptr = self.index.passage_sentence_ptr
+        counts = np.asarray(ptr[local_passages + 1] - ptr[local_passages])
+        index = self.index
+        quotes = [
+            (
+                index.sentence_text(s),
+                index.documents[int(index.sentence_doc[s])],
+                int(index.sentence_start[s]),
+                int(index.sentence_end[s]),
+                index.sentence_text(s - 1) if leans else None,
+            )
+            for s, leans in zip(
+                sentences.tolist(),
+                (features[:, _CONTEXT_GAIN] >= CONTEXT_GAIN).tolist(),
+                strict=True,
+            )
+        ]
+        return Candidates(
+            passages,
+            k,
+            np.repeat(np.arange(len(local_passages)), counts),
+            self._global_sentences(sentences),
+            features,
+            quotes,
+        )

@@ -1,0 +1,98 @@
+"""A sharded index in process (no Ray): the same answers as one index, updates that
+reach one shard and every shard's statistics, the command line."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from retrieval import Engine
+from retrieval.cluster import store
+from retrieval.cluster.building import build_sharded, partition, shard_of
+from retrieval.cluster.coordinator import ClusterEngine
+from retrieval.cluster.serving import LocalShards
+from retrieval.documents import CorpusError
+from tests.cluster_support import copy_seeds, differences, seed_questions
+
+NEW_ARTICLE = """Hà Nội khai trương tuyến buýt điện ven sông Hồng
+
+Sáng 30/11, Sở Giao thông vận tải Hà Nội khai trương tuyến buýt điện số 99 chạy ven sông Hồng.
+Tuyến dài 27 km, có 41 điểm dừng, vé lượt giá 9.000 đồng.
+Ông Nguyễn Văn Khánh, Giám đốc Trung tâm quản lý giao thông công cộng, cắt băng khai trương.
+"""
+
+
+def _sharded(root: Path) -> ClusterEngine:
+    return ClusterEngine(root, LocalShards(root))
+
+
+@pytest.mark.parametrize("shards", [3])
+def test_sharded_answers_equal_one_index(tmp_path: Path, shards: int) -> None:
+    corpus = copy_seeds(tmp_path)
+    single = Engine.open(corpus, tmp_path / "single", notice=lambda _: None)
+    build_sharded(corpus, tmp_path / "sharded", shards, lambda _: None)
+    sharded = _sharded(tmp_path / "sharded")
+    assert len(sharded.documents) == len(single.documents)
+    assert [d.doc_id for d in sharded.documents] == [d.doc_id for d in single.documents]
+    questions = seed_questions()
+    assert differences(single, sharded, questions) == []
+    # Citations shown in context resolve to the same passage.
+    answer = single.ask(questions[0])
+    assert answer.answered
+    for citation in answer.sentences:
+        assert sharded.passage_of(citation.sentence_id) == single.passage_of(citation.sentence_id)
+
+
+def test_shards_are_a_stable_partition_of_the_corpus(tmp_path: Path) -> None:
+    corpus = copy_seeds(tmp_path)
+    parts = partition(corpus, 3)
+    files = sorted(f for part in parts for f in part)
+    assert files == sorted(corpus.glob("*.txt"))
+    moved = copy_seeds(tmp_path / "elsewhere")
+    assert [shard_of(f, moved, 3) for f in sorted(moved.glob("*.txt"))] == [
+        shard_of(f, corpus, 3) for f in files
+    ]
+    with pytest.raises(CorpusError, match="leave one empty"):
+        build_sharded(corpus, tmp_path / "too-many", 40, lambda _: None)
+
+
+def test_update_rebuilds_one_shard_and_every_shards_statistics(tmp_path: Path) -> None:
+    corpus = copy_seeds(tmp_path)
+    root = tmp_path / "sharded"
+    first = build_sharded(corpus, root, 2, lambda _: None)
+    sharded = _sharded(root)
+    question = "Tuyến buýt điện số 99 dài bao nhiêu km?"
+    assert not sharded.ask(question).answered
+    before = [(store.shard_path(root, s) / "CURRENT").read_text() for s in range(2)]
+
+    new = corpus / "zz_buyt_dien.txt"
+    new.write_text(NEW_ARTICLE, encoding="utf-8")
+    notices: list[str] = []
+    second = build_sharded(corpus, root, 2, notices.append)
+    target = shard_of(new, corpus, 2)
+    assert notices[0] == f"indexing shards {target} of 2"
+    after = [(store.shard_path(root, s) / "CURRENT").read_text() for s in range(2)]
+    assert [a != b for a, b in zip(before, after, strict=True)] == [s == target for s in (0, 1)]
+    assert second != first
+    # The same engine follows the new generation; every shard scores with the new counts.
+    answer = sharded.ask(question)
+    assert answer.answered and answer.sentences[0].document.path == new
+    assert any("27 km" in c.text for c in answer.sentences)
+    single = Engine.open(corpus, tmp_path / "single", notice=lambda _: None)
+    assert differences(single, sharded, [question, *seed_questions()[:12]]) == []
+
+
+def test_index_command_builds_shards_and_rejects_zero(tmp_path: Path) -> None:
+    corpus = copy_seeds(tmp_path)
+    run = [sys.executable, "-m", "retrieval", "index", "--corpus", str(corpus)]
+    done = subprocess.run(
+        [*run, "--index", str(tmp_path / "idx"), "--shards", "2"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "5 documents" in done.stdout and "2 shards" in done.stdout
+    bad = subprocess.run([*run, "--shards", "0"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "at least 1" in bad.stderr
