@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from retrieval.answerer import CONTEXT_GAIN, FEATURES, Answerer
-from retrieval.bm25 import BM25
+from retrieval.bm25 import BM25, CorpusStats
 from retrieval.cluster import store
 from retrieval.documents import Document
 from retrieval.index import Index, IndexUnreadable, load_index
@@ -60,6 +60,19 @@ class Candidates:
     quotes: list[tuple[str, Document, int, int, str | None]]
 
 
+@dataclass(frozen=True, eq=False)
+class ShardStats(CorpusStats):
+    """The corpus's statistics under one shard's term ids. The idf is the corpus's as
+    merged: its epsilon floor is a mean over the whole vocabulary, which the shard's
+    terms alone would not give."""
+
+    corpus_idf: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def idf(self) -> np.ndarray:  # type: ignore[override]
+        return self.corpus_idf
+
+
 class Shard:
     """Shard `number` of the sharded index at `root`, with the global statistics of
     generation `generation` in place of its own."""
@@ -70,17 +83,17 @@ class Shard:
         if index.fingerprint != meta["fingerprints"][number]:
             raise IndexUnreadable(f"shard {number} changed after {generation} was merged")
         overlay = store.load_overlay(root, generation, number)
-        own = index.bm25
-        bm25 = BM25(
-            own.term_ptr,
-            own.post_docs,
-            own.post_tf,
-            overlay.idf,
-            overlay.doc_norm,
+        own = index.bm25.stats
+        stats = ShardStats(
+            int(meta["n_passages"]),
+            int(meta["total_length"]),
+            overlay.df,
             own.k1,
             own.b,
             own.epsilon,
+            corpus_idf=overlay.idf,
         )
+        bm25 = BM25(index.bm25.postings, stats)
         self.index: Index = dataclasses.replace(index, bm25=bm25, document_idf=overlay.document_idf)
         self.generation = generation
         self.number = number

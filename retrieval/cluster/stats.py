@@ -13,12 +13,14 @@ order, and terms in order of first occurrence; all of these follow from the shar
 own numbering, so the merge needs no text but the sentences holding "(" (abbreviations).
 """
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from retrieval.abbreviations import defined_abbreviations
+from retrieval.bm25 import CorpusStats
 from retrieval.index import Index
 from retrieval.index.model import offsets
 from retrieval.index.records import document_records
@@ -27,16 +29,16 @@ from retrieval.index.records import document_records
 @dataclass(eq=False)
 class Overlay:
     """One shard's view of the global statistics, indexed by its own ids: per term the
-    global `idf` and `document_idf`; per passage the global `doc_norm`; per document the
-    global id of its first sentence and first passage."""
+    global passage frequency `df`, `idf` and `document_idf`; per document the global id
+    of its first sentence and first passage."""
 
+    df: np.ndarray
     idf: np.ndarray
     document_idf: np.ndarray
-    doc_norm: np.ndarray
     doc_sentence: np.ndarray
     doc_passage: np.ndarray
 
-    NAMES = ("idf", "document_idf", "doc_norm", "doc_sentence", "doc_passage")
+    NAMES = ("df", "idf", "document_idf", "doc_sentence", "doc_passage")
 
 
 @dataclass(eq=False)
@@ -51,6 +53,8 @@ class GlobalStats:
     idf: np.ndarray
     abbreviations: dict[str, str]
     average_doc_terms: float
+    # The passages' tokens: with the passage count, the global average passage length.
+    total_length: int
     doc_shard: np.ndarray
     doc_local: np.ndarray
     doc_sentence: np.ndarray
@@ -83,18 +87,10 @@ class GlobalStats:
             "terms": self.terms,
             "abbreviations": self.abbreviations,
             "average_doc_terms": self.average_doc_terms,
+            "total_length": self.total_length,
+            "n_passages": self.n_passages,
             "fingerprints": self.fingerprints,
         }
-
-
-def passage_idf(df: np.ndarray, n_passages: int, epsilon: float) -> np.ndarray:
-    """rank_bm25's idf of terms in `df` passages, negative ones raised to epsilon times
-    the mean, as `BM25.build` computes it: in the same id order, so the same doubles."""
-    raw = np.log(n_passages - df + 0.5) - np.log(df + 0.5)
-    if len(raw):
-        floor = epsilon * (raw.sum() / len(raw))
-        raw[raw < 0] = floor
-    return raw
 
 
 def document_df(index: Index) -> np.ndarray:
@@ -192,25 +188,22 @@ def merge(shards: list[Index]) -> tuple[GlobalStats, list[Overlay]]:
         passage_df[ids] += np.diff(np.asarray(index.bm25.term_ptr))
         doc_df[ids] += document_df(index)
 
-    n_passages, n_documents = int(gathered["passage"][-1]), len(paths)
-    first = bm25s[0]
-    idf = passage_idf(passage_df, n_passages, first.epsilon)
+    n_documents = len(paths)
+    # In the whole index's term order: the epsilon floor's mean then sums the same doubles.
+    corpus = CorpusStats.combine(
+        dataclasses.replace(bm25.stats, df=np.zeros(0, dtype=np.int64)) for bm25 in bm25s
+    )
+    corpus = dataclasses.replace(corpus, df=passage_df)
     document_idf = np.log1p((n_documents - doc_df + 0.5) / (doc_df + 0.5))
-    lengths = [
-        np.diff(np.asarray(index.sentence_term_ptr)[np.asarray(index.passage_sentence_ptr)])
-        for index in shards
-    ]
-    total = int(sum(int(length.sum()) for length in lengths))
-    avgdl = total / n_passages if n_passages and total else 1.0
     overlays = [
         Overlay(
-            idf=idf[ids],
+            df=passage_df[ids],
+            idf=corpus.idf[ids],
             document_idf=document_idf[ids],
-            doc_norm=first.k1 * (1 - first.b + first.b * length / avgdl),
             doc_sentence=firsts["sentence"][s],
             doc_passage=firsts["passage"][s],
         )
-        for s, (ids, length) in enumerate(zip(to_global, lengths, strict=True))
+        for s, ids in enumerate(to_global)
     ]
     sentence_ids = [
         _global_ids(local_first["sentence"][s], firsts["sentence"][s], sentences[s])
@@ -221,7 +214,8 @@ def merge(shards: list[Index]) -> tuple[GlobalStats, list[Overlay]]:
     stats = GlobalStats(
         terms=terms,
         passage_df=passage_df,
-        idf=idf,
+        idf=corpus.idf,
+        total_length=corpus.total_length,
         abbreviations=_abbreviations(shards, sentence_ids),
         average_doc_terms=max(float(terms_total) / max(n_documents, 1), 1.0),
         doc_shard=doc_shard,

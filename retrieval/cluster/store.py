@@ -105,6 +105,7 @@ def load_global(root: Path, generation: str) -> GlobalStats:
         terms=load_meta(root, generation, _TERMS),
         abbreviations=meta["abbreviations"],
         average_doc_terms=float(meta["average_doc_terms"]),
+        total_length=int(meta["total_length"]),
         fingerprints=meta["fingerprints"],
         **arrays,
     )
