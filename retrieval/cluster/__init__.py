@@ -43,10 +43,8 @@ def connect(address: str) -> None:
         return
     options = {"include_dashboard": False, "logging_level": logging.WARNING}
     try:
-        if address == "local":
-            ray.init(**options)
-        else:
-            ray.init(address=address, **options)
+        # "local" starts a new instance even where another one runs on this machine.
+        ray.init(address=address, **options)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise ClusterUnavailable(f"cannot reach the Ray cluster at {address}: {exc}") from exc
 
