@@ -108,6 +108,14 @@ def scaled(features: np.ndarray) -> np.ndarray:
     return features
 
 
+def chitchat(question: str) -> Answer | None:
+    """The conversational reply to chit-chat ("Cảm ơn nhé"), None for a question."""
+    reply = chitchat_reply(question)
+    if reply is None:
+        return None
+    return Answer(question, answered=False, hint=CHITCHAT_HINT, reply=reply)
+
+
 def choose(
     question: str,
     query: Query,
@@ -312,9 +320,9 @@ class Answerer:
         return sentences, features
 
     def answer(self, question: str, max_sentences: int = 3) -> Answer:
-        reply = chitchat_reply(question)
-        if reply is not None:
-            return Answer(question, answered=False, hint=CHITCHAT_HINT, reply=reply)
+        replied = chitchat(question)
+        if replied is not None:
+            return replied
         query, sentences, features = self.candidates(question)
         return choose(
             question,

@@ -34,6 +34,16 @@ def _to_stderr(message: str) -> None:
     print(f"hoidap: {message}", file=sys.stderr, flush=True)
 
 
+def vietnamese_first(question: str, answer: Answer) -> Answer:
+    """`answer` without its sentences from documents in another language when it also
+    has Vietnamese ones and the question is written with diacritics (see `Engine.ask`)."""
+    foreign = [c for c in answer.sentences if c.document.language not in (None, "vi")]
+    if foreign and len(foreign) < len(answer.sentences) and has_diacritics(question):
+        kept = [c for c in answer.sentences if c not in foreign]
+        return dataclasses.replace(answer, sentences=kept)
+    return answer
+
+
 class Engine:
     """A loaded index with search and question answering over it."""
 
@@ -78,12 +88,7 @@ class Engine:
         searched like the others, but answer a Vietnamese question only when no Vietnamese
         document does: a name or a number shared with an English page must not push the
         Vietnamese sentences out."""
-        answer = self.answerer.answer(question, max_sentences=max_sentences)
-        foreign = [c for c in answer.sentences if c.document.language not in (None, "vi")]
-        if foreign and len(foreign) < len(answer.sentences) and has_diacritics(question):
-            kept = [c for c in answer.sentences if c not in foreign]
-            return dataclasses.replace(answer, sentences=kept)
-        return answer
+        return vietnamese_first(question, self.answerer.answer(question, max_sentences))
 
     def document_text(self, doc_id: str) -> str:
         """The text the citations of document `doc_id` point into (offsets `start:end`);

@@ -5,6 +5,7 @@ form of that word (its segmented term, the Arabic form of a Roman numeral, ...).
 sentence holds the word when it holds any form of it.
 """
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from retrieval.abbreviations import other_forms
@@ -89,21 +90,36 @@ def _numeral_forms(term: str, alternates: dict[str, str]) -> list[str]:
     return [prefix + "_".join(swapped)] if swapped != parts else []
 
 
-def parse_query(index: Index, text: str) -> Query:
+def passage_terms(index: Index, passages: list[int]) -> set[int]:
+    """The term ids the passages hold."""
+    ptr = index.passage_sentence_ptr
+    sentences = index.sentence_term_ptr
+    return {
+        int(t)
+        for p in passages
+        for t in index.sentence_term_ids[sentences[ptr[p]] : sentences[ptr[p + 1]]].tolist()
+    }
+
+
+def feedback_terms(index: Index, terms: list[int]) -> set[int]:
+    """The term ids of the FEEDBACK_PASSAGES passages that `terms` retrieve."""
+    passages, _ = index.bm25.top_k(terms, FEEDBACK_PASSAGES)
+    return passage_terms(index, passages.tolist())
+
+
+def parse_query(
+    index: Index,
+    text: str,
+    feedback: Callable[[Index, list[int]], Collection[int]] = feedback_terms,
+) -> Query:
     """The question's term groups. Typed without diacritics, the words are read as the
     corpus spells them (`retrieval.accents`), preferring the spellings of the passages the
-    folded question retrieves, and then parsed as if written so."""
+    folded question retrieves (`feedback`: a sharded index asks its shards), and then
+    parsed as if written so."""
     if has_diacritics(text):
         return _parse(index, text, text)
     folded = _parse(index, text, None)
-    passages, _ = index.bm25.top_k(search_terms(index, folded), FEEDBACK_PASSAGES)
-    ptr = index.passage_sentence_ptr
-    sentences = index.sentence_term_ptr
-    seen = {
-        int(t)
-        for p in passages.tolist()
-        for t in index.sentence_term_ids[sentences[ptr[p]] : sentences[ptr[p + 1]]].tolist()
-    }
+    seen = feedback(index, search_terms(index, folded))
     return _parse(index, text, restore(index, text, seen))
 
 

@@ -15,16 +15,16 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from retrieval.answerer import choose, scaled, term_weights
+from retrieval.answerer import chitchat, choose, scaled, term_weights
 from retrieval.cluster import store
 from retrieval.cluster.shard import Candidates, Passages, Request
 from retrieval.cluster.stats import GlobalStats
 from retrieval.documents import Document
-from retrieval.engine import Engine
+from retrieval.engine import Engine, vietnamese_first
 from retrieval.index import IndexUnreadable
 from retrieval.index.model import offsets
 from retrieval.index.records import Records, document_of
-from retrieval.query import parse_query, query_terms, search_terms
+from retrieval.query import FEEDBACK_PASSAGES, Query, parse_query, search_terms
 from retrieval.results import Answer, Citation, PassageHit
 
 INCOMPLETE_HINT = (
@@ -120,9 +120,21 @@ class ClusterEngine(Engine):
     def documents(self) -> Sequence[Document]:
         return Records(self.stats.record_ptr, self.stats.record_blob, document_of)
 
+    def _feedback(self, view: Any, terms: list[int]) -> set[int]:
+        """`feedback_terms` over the shards: the terms of the passages one index would
+        return for `terms`."""
+        found: list[tuple[Passages, list[list[str]]]] = self._call(
+            "feedback", tuple(self.stats.terms[t] for t in terms), FEEDBACK_PASSAGES
+        )
+        best = _best([passages for passages, _ in found], FEEDBACK_PASSAGES)
+        return {view.vocab[term] for s, i in best for term in found[s][1][i]}
+
+    def _parse(self, text: str) -> Query:
+        return parse_query(self.view, text, self._feedback)  # type: ignore[arg-type]
+
     def search(self, query: str, k: int = 5) -> list[PassageHit]:
         self._refresh()
-        terms = tuple(self.stats.terms[t] for t in query_terms(self.view, query))  # type: ignore[arg-type]
+        terms = tuple(self.stats.terms[t] for t in search_terms(self.view, self._parse(query)))  # type: ignore[arg-type]
         found: list[Passages] = self._call("top", terms, k)
         return [
             PassageHit(rank, float(found[s].scores[i]), *_hit(found[s], i))
@@ -130,9 +142,15 @@ class ClusterEngine(Engine):
         ]
 
     def ask(self, question: str, max_sentences: int = 3) -> Answer:
+        replied = chitchat(question)
+        if replied is not None:
+            return replied
         self._refresh()
         view, terms = self.view, self.stats.terms
-        query = parse_query(view, question)  # type: ignore[arg-type]
+        try:
+            query = self._parse(question)
+        except ShardsUnavailable:
+            return Answer(question, answered=False, hint=INCOMPLETE_HINT)
         empty = np.zeros(0, dtype=np.int64)
         if not query.groups:
             return choose(question, query, empty, np.zeros((0, 0)), _no_cite, max_sentences)
@@ -170,7 +188,16 @@ class ClusterEngine(Engine):
                 context if leans else None,
             )
 
-        return choose(question, query, sentences, scaled(features), cite, max_sentences)
+        answer = choose(question, query, sentences, scaled(features), cite, max_sentences)
+        return vietnamese_first(question, answer)
+
+    def document_text(self, doc_id: str) -> str:
+        for i, document in enumerate(self.documents):
+            if document.doc_id == doc_id:
+                shard = int(self.stats.doc_shard[i])
+                (text,) = self.shards.call(self.generation, "document_text", (doc_id,), [shard])
+                return text
+        raise KeyError(doc_id)
 
     def passage_of(self, sentence_id: int) -> PassageHit:
         self._refresh()

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.answerer import CONTEXT_GAIN, FEATURES, Answerer
+from retrieval.answerer import CONTEXT_GAIN, FEATURES
 from retrieval.bm25 import BM25, CorpusStats
 from retrieval.cluster import store
 from retrieval.documents import Document
+from retrieval.engine import Engine
 from retrieval.index import Index, IndexUnreadable, load_index
-from retrieval.query import Query
+from retrieval.query import Query, passage_terms
 
 _CONTEXT_GAIN = FEATURES.index("context_gain")
 
@@ -97,7 +98,10 @@ class Shard:
         self.index: Index = dataclasses.replace(index, bm25=bm25, document_idf=overlay.document_idf)
         self.generation = generation
         self.number = number
-        self.answerer = Answerer(self.index)
+        self.engine = Engine(self.index)
+        # Term of each id, made at the first question typed without diacritics.
+        self.terms: list[str] | None = None
+        self.answerer = self.engine.answerer
         self.answerer.average_doc_terms = float(meta["average_doc_terms"])
         # Global id of every local passage, and of each document's first sentence.
         passage_doc = np.asarray(index.sentence_doc)[np.asarray(index.passage_sentence_ptr[:-1])]
@@ -127,11 +131,19 @@ class Shard:
 
     def hit(self, passage: int) -> tuple[Document, str, int, int]:
         """What a `PassageHit` of local passage `passage` shows."""
-        index = self.index
-        first, last = (int(i) for i in index.passage_sentence_ptr[passage : passage + 2])
-        document = index.documents[int(index.sentence_doc[first])]
-        text = " ".join(index.sentence_text(i) for i in range(first, last))
-        return document, text, int(index.sentence_start[first]), int(index.sentence_end[last - 1])
+        found = self.engine.passage(passage, rank=0, score=0.0)
+        return found.document, found.text, found.start, found.end
+
+    def feedback(self, terms: tuple[str, ...], k: int) -> tuple[Passages, list[list[str]]]:
+        """The `k` best passages for `terms` and the terms each holds (`feedback_terms`)."""
+        passages, scores = self.index.bm25.top_k(self._ids(terms), k)
+        if self.terms is None:
+            self.terms = sorted(self.index.vocab, key=self.index.vocab.__getitem__)
+        held = [[self.terms[t] for t in passage_terms(self.index, [p])] for p in passages.tolist()]
+        return Passages(self.passage_ids[passages], scores, []), held
+
+    def document_text(self, doc_id: str) -> str:
+        return self.engine.document_text(doc_id)
 
     def passage_of(
         self, document: int, sentence: int
