@@ -127,6 +127,12 @@ def test_a_shard_with_every_replica_down_is_said_so(served: ClusterEngine) -> No
     shards: RayShards = served.shards  # type: ignore[assignment]
     for actor in shards.actors[1]:
         ray.kill(actor, no_restart=True)
+    # ray.kill returns before the actor is gone: wait until calling it fails.
+    for actor in shards.actors[1]:
+        with pytest.raises(ray.exceptions.RayActorError):
+            for _ in range(100):
+                ray.get(actor.load.remote(served.generation), timeout=30)
+                time.sleep(0.1)
     answer = served.ask(QUESTION)
     assert not answer.answered and answer.hint == INCOMPLETE_HINT
     assert answer.sentences == []

@@ -23,6 +23,7 @@ from retrieval.index import (
     save_index,
     update_index,
 )
+from retrieval.index.folder import claim_folder
 
 
 def shard_of(path: Path, corpus: Path, shards: int) -> int:
@@ -91,6 +92,8 @@ def build_sharded(
     rebuild the shards whose files changed (as Ray tasks, one core each, with
     `use_ray`; else one after another here, each with `workers` processes), then merge
     and save the global statistics. Returns their generation."""
+    # Marked as hoidap's (a foreign folder is refused): only then are generations removed.
+    claim_folder(root)
     parts = partition(corpus, shards)
     if any(not files for files in parts):
         raise CorpusError(f"{shards} shards for {sum(map(len, parts))} documents leave one empty")
