@@ -21,14 +21,19 @@ def _cmd_bot(args: argparse.Namespace) -> int:
         print(f"hoidap: error: {error}", file=sys.stderr)
         return 2
     configure_logging(settings)
-    return serve(settings, Engine.open(settings.corpus, settings.index))
+    engine = Engine.open(settings.corpus, settings.index)
+    # New, changed and removed documents are answered from within seconds, no restart.
+    engine.watch()
+    return serve(settings, engine)
 
 
 def _cmd_chat(args: argparse.Namespace) -> int:
     from bot.chat import chat
     from retrieval import Engine
 
-    return chat(Engine.open(args.corpus, args.index), bundled_seeds=args.corpus is None)
+    engine = Engine.open(args.corpus, args.index)
+    engine.watch()
+    return chat(engine, bundled_seeds=args.corpus is None)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -88,9 +88,10 @@ def place(corpus: Path, name: str, staged: Path) -> tuple[Path, bool]:
     raise FileExistsError(f"too many files named like {name} in {corpus}")
 
 
-def _reopen(corpus: Path, index: Path | None) -> Engine:
-    # Unchanged documents are taken over from the current index; only the new one is read.
-    return Engine.open(corpus, index, notice=lambda message: logger.info("%s", message))
+def _reopen(engine: Engine, corpus: Path, index: Path | None) -> None:
+    # Only the new or removed document is applied (see retrieval.index.writer); swapped into
+    # the serving engine in place, which the corpus watcher also keeps current.
+    engine.swap(Engine.open(corpus, index, notice=lambda m: logger.info("%s", m)).index)
 
 
 def _lock(context: ContextTypes.DEFAULT_TYPE) -> asyncio.Lock:
@@ -155,7 +156,7 @@ async def upload_document(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
                 return
             path, added = place(corpus, name, staged)
         parsed = await asyncio.to_thread(read_document, path, corpus)
-        svc.engine = await asyncio.to_thread(_reopen, corpus, svc.settings.index)
+        await asyncio.to_thread(_reopen, svc.engine, corpus, svc.settings.index)
     if parsed is None:  # readable a moment ago; changed on disk since
         await _reply(message, _text("Không đọc được tệp sau khi lưu. Hãy thử gửi lại."))
         return
@@ -208,7 +209,7 @@ async def remove_document(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         aside.mkdir(exist_ok=True)
         target = aside / f"{time.strftime('%Y%m%d-%H%M%S')}-{document.path.name}"
         document.path.rename(target)
-        svc.engine = await asyncio.to_thread(_reopen, corpus, svc.settings.index)
+        await asyncio.to_thread(_reopen, svc.engine, corpus, svc.settings.index)
     await _reply(
         message,
         _text(

@@ -194,11 +194,18 @@ def _cmd_index(args: argparse.Namespace) -> int:
     # index cannot be saved rather than answering from memory.
     corpus = _corpus(args)
     index = open_index(corpus, args.index, notice, verify=True, must_save=True)
-    _report_skipped(corpus, {d.path for d in index.documents}, built)
+    _report_skipped(corpus, {d.path for d in index.live_documents}, built)
     print(
-        f"{len(index.documents)} documents, {index.n_passages} passages, "
+        f"{len(index.live_documents)} documents, {index.bm25.stats.n_docs} passages, "
         f"{index.n_sentences} sentences indexed"
     )
+    if args.watch:
+        from retrieval.index import default_index_path
+        from retrieval.watch import Watcher
+
+        # The headless writer: keeps the index current for the processes reading it.
+        _notice("watching the corpus for changes (Ctrl-C stops)")
+        Watcher(None, corpus, args.index or default_index_path(corpus), notice=_notice).run()
     return 0
 
 
@@ -335,6 +342,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, Any]:
         default=None,
         metavar="N",
         help="build a sharded index of N shards for a Ray cluster (see --cluster)",
+    )
+    index.add_argument(
+        "--watch",
+        action="store_true",
+        help="then keep the index current as files are added, changed or removed",
     )
     index.set_defaults(func=_cmd_index)
 

@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +20,9 @@ from retrieval.index import Index, open_index
 from retrieval.normalize import has_diacritics
 from retrieval.query import query_terms
 from retrieval.results import Answer, PassageHit
+
+if TYPE_CHECKING:
+    from retrieval.watch import Watcher
 
 
 def _bundled_seeds() -> Path:
@@ -45,11 +49,15 @@ def vietnamese_first(question: str, answer: Answer) -> Answer:
 
 
 class Engine:
-    """A loaded index with search and question answering over it."""
+    """A loaded index with search and question answering over it. `swap` replaces the
+    index while questions are being answered: each call works on the state it started
+    with, so a question never mixes two states."""
 
-    def __init__(self, index: Index) -> None:
-        self.index = index
-        self.answerer = Answerer(index)
+    def __init__(
+        self, index: Index, corpus: Path | None = None, index_path: Path | None = None
+    ) -> None:
+        self._state = (index, Answerer(index))
+        self.corpus, self.index_path = corpus, index_path
 
     @classmethod
     def open(
@@ -67,7 +75,35 @@ class Engine:
             from retrieval.cluster import open_cluster
 
             return open_cluster(Path(corpus or DEFAULT_CORPUS), index, address, notice)
-        return cls(open_index(Path(corpus or DEFAULT_CORPUS), index, notice=notice))
+        corpus = Path(corpus or DEFAULT_CORPUS)
+        return cls(open_index(corpus, index, notice=notice), corpus, index)
+
+    @property
+    def index(self) -> Index:
+        return self._state[0]
+
+    @property
+    def answerer(self) -> Answerer:
+        return self._state[1]
+
+    def swap(self, index: Index) -> None:
+        """Answer from `index` from now on (one assignment: atomic between questions)."""
+        self._state = (index, Answerer(index))
+
+    def watch(self, notice: Callable[[str], None] | None = None) -> "Watcher | None":
+        """Keep this engine current with its corpus folder from a thread (see `watch`);
+        stop it with the returned watcher's `stop()`."""
+        from retrieval.index import default_index_path
+        from retrieval.watch import Watcher
+
+        corpus = self.corpus or DEFAULT_CORPUS
+        path = self.index_path or default_index_path(corpus)
+        watcher = (
+            Watcher(self, corpus, path)
+            if notice is None
+            else Watcher(self, corpus, path, notice=notice)
+        )
+        return watcher.start()
 
     @property
     def documents(self) -> Sequence[Document]:
@@ -75,9 +111,10 @@ class Engine:
 
     def search(self, query: str, k: int = 5) -> list[PassageHit]:
         """The `k` best passages for `query`, best first; empty when no term matches."""
-        passages, scores = self.index.bm25.top_k(query_terms(self.index, query), k)
+        index = self.index
+        passages, scores = index.bm25.top_k(query_terms(index, query), k)
         return [
-            self.passage(int(p), rank=rank, score=float(s))
+            _passage(index, int(p), rank=rank, score=float(s))
             for rank, (p, s) in enumerate(zip(passages, scores, strict=True), start=1)
         ]
 
@@ -93,22 +130,26 @@ class Engine:
     def document_text(self, doc_id: str) -> str:
         """The text the citations of document `doc_id` point into (offsets `start:end`);
         raises KeyError for an unknown id."""
-        for i, document in enumerate(self.index.documents):
-            if document.doc_id == doc_id and not self.index.is_deleted(i):
-                stored = self.index.document_text(i)
+        index = self.index
+        for i, document in enumerate(index.documents):
+            if document.doc_id == doc_id and not index.is_deleted(i):
+                stored = index.document_text(i)
                 return stored if stored is not None else extract(document.path).text
         raise KeyError(doc_id)
 
     def passage_of(self, sentence_id: int) -> PassageHit:
         """The passage that holds sentence `sentence_id` (to show a citation in context)."""
-        ptr = self.index.passage_sentence_ptr
-        passage_id = int(np.searchsorted(ptr, sentence_id, side="right")) - 1
-        return self.passage(passage_id, rank=0, score=0.0)
+        index = self.index
+        passage_id = int(np.searchsorted(index.passage_sentence_ptr, sentence_id, side="right")) - 1
+        return _passage(index, passage_id, rank=0, score=0.0)
 
     def passage(self, passage_id: int, rank: int, score: float) -> PassageHit:
-        index = self.index
-        first, last = (int(i) for i in index.passage_sentence_ptr[passage_id : passage_id + 2])
-        document = index.documents[int(index.sentence_doc[first])]
-        start, end = int(index.sentence_start[first]), int(index.sentence_end[last - 1])
-        text = " ".join(index.sentence_text(i) for i in range(first, last))
-        return PassageHit(rank, score, document, passage_id, text, start, end)
+        return _passage(self.index, passage_id, rank, score)
+
+
+def _passage(index: Index, passage_id: int, rank: int, score: float) -> PassageHit:
+    first, last = (int(i) for i in index.passage_sentence_ptr[passage_id : passage_id + 2])
+    document = index.documents[int(index.sentence_doc[first])]
+    start, end = int(index.sentence_start[first]), int(index.sentence_end[last - 1])
+    text = " ".join(index.sentence_text(i) for i in range(first, last))
+    return PassageHit(rank, score, document, passage_id, text, start, end)

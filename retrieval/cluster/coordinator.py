@@ -8,7 +8,7 @@ features; the coordinator keeps the passages the whole index would have kept (th
 scores, ties to the lower global id), scales the candidates together and chooses.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -101,6 +101,11 @@ class ClusterEngine(Engine):
         self.shards = shards
         self.generation = ""
         self._refresh()
+
+    def watch(self, notice: Callable[[str], None] | None = None) -> None:
+        """No corpus watcher: `hoidap index --shards` updates the sharded index, and every
+        call follows its live generation (`_refresh`)."""
+        return None
 
     def _refresh(self) -> None:
         """Follow an update: the global statistics of the live generation."""

@@ -4,6 +4,7 @@ import hashlib
 import os
 import shutil
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +22,10 @@ from retrieval.index.model import (
 from retrieval.index.segments import WriterBusy, load_live
 from retrieval.index.storage import stored_bytes
 from retrieval.index.writer import IndexWriter
+
+# How long a process waits for the watcher that writes the index to apply the corpus's
+# latest changes (files still being written make it wait longer), before reading anyway.
+_CATCH_UP_SECONDS = 10.0
 
 
 def corpus_fingerprint(files: list[Path]) -> str:
@@ -147,13 +152,20 @@ def _update(
         writer = IndexWriter(corpus, path, passage_sentences, workers, notice, verify=verify)
     except WriterBusy:
         # A watcher (the bot, `hoidap index --watch`) keeps this index current: read what
-        # it has committed, or wait for its first build.
-        try:
-            return load_live(path, verify=verify)
-        except IndexUnreadable:
-            writer = IndexWriter(
-                corpus, path, passage_sentences, workers, notice, verify=verify, wait=True
-            )
+        # it commits once it has caught up with the corpus, or wait for its first build.
+        fingerprint = corpus_fingerprint(files)
+        deadline = time.monotonic() + _CATCH_UP_SECONDS
+        while True:
+            try:
+                current = load_live(path, verify=verify)
+            except IndexUnreadable:
+                break
+            if current.fingerprint == fingerprint or time.monotonic() > deadline:
+                return current
+            time.sleep(0.1)
+        writer = IndexWriter(
+            corpus, path, passage_sentences, workers, notice, verify=verify, wait=True
+        )
     with writer:
         changes = writer.update(files)
         if changes.added or changes.removed:

@@ -50,9 +50,13 @@ def _new_name(prefix: str, suffix: str = "") -> str:
     return f"{prefix}{secrets.token_hex(8)}{suffix}"
 
 
-def write_segment(path: Path, index: Index) -> str:
+def segment_name() -> str:
+    return _new_name(_SEGMENT)
+
+
+def write_segment(path: Path, index: Index, name: str | None = None) -> str:
     """Store `index` as a new segment of the folder `path`; returns its name."""
-    name = _new_name(_SEGMENT)
+    name = name or segment_name()
     save_index(index, path / name)
     return name
 
@@ -81,11 +85,14 @@ def commit(path: Path, manifest: Manifest) -> str:
     return name
 
 
-def remove_unreferenced(path: Path, manifest: str, kept: Manifest) -> None:
+def remove_unreferenced(
+    path: Path, manifest: str, kept: Manifest, writing: frozenset[str] = frozenset()
+) -> None:
     """Remove what the live manifest does not name: replaced segments and deletions, older
-    manifests, debris of crashed commits and the files of the old one-generation layout.
-    Only the writer calls this, holding the writer lock."""
-    names = {manifest, LIVE, WRITER_LOCK}
+    manifests, debris of crashed commits and the files of the old one-generation layout;
+    not the segments in `writing` (a merge in progress). Only the writer calls this,
+    holding the writer lock."""
+    names = {manifest, LIVE, WRITER_LOCK, *writing}
     for segment, deletions in kept.segments:
         names.add(segment)
         if deletions:

@@ -19,9 +19,9 @@ import numpy as np
 
 from retrieval.documents import CorpusError, corpus_files
 from retrieval.index.build import update_index
-from retrieval.index.live import LiveIndex
+from retrieval.index.live import LiveIndex, Segment
 from retrieval.index.merging import merge_plan, merge_segments
-from retrieval.index.model import IndexMissing, IndexUnreadable
+from retrieval.index.model import Index, IndexMissing, IndexUnreadable
 from retrieval.index.reading import file_stamp
 from retrieval.index.segments import (
     Manifest,
@@ -29,6 +29,7 @@ from retrieval.index.segments import (
     commit,
     load_live,
     remove_unreferenced,
+    segment_name,
     write_deletions,
     write_segment,
     writer_lock,
@@ -94,6 +95,8 @@ class IndexWriter:
         # Commits (updates, and a merge's final step) one at a time; a merge's long part
         # runs outside it, so updates go on meanwhile.
         self._commits = threading.Lock()
+        # Segments a merge is writing, which commits meanwhile must not remove.
+        self._writing: set[str] = set()
         self.index = self._open()
 
     def close(self) -> None:
@@ -137,7 +140,7 @@ class IndexWriter:
 
     def _commit(self, manifest: Manifest) -> None:
         name = commit(self.path, manifest)
-        remove_unreferenced(self.path, name, manifest)
+        remove_unreferenced(self.path, name, manifest, frozenset(self._writing))
         self.index = load_live(self.path, self._cache)
 
     def _stored_documents(self) -> dict[Path, _Stored]:
@@ -225,36 +228,49 @@ class IndexWriter:
             return False
         sources = [snapshot.segments[p] for p in positions]
         merged, kept = merge_segments(snapshot, positions, self.workers)
-        name = write_segment(self.path, merged)
+        name = segment_name()
         with self._commits:
-            current = {s.name: s for s in self.index.segments}
-            # Documents deleted while the merge ran are deleted in the merged segment too.
-            dead: list[np.ndarray] = []
-            offset = 0
-            for source, ids in zip(sources, kept, strict=True):
-                now = current.get(source.name)
-                gone = ids if now is None else ids[np.isin(ids, now.deleted)]
-                dead.append(offset + np.flatnonzero(np.isin(ids, gone)))
-                offset += len(ids)
-            merged_dead = np.concatenate(dead)
-            deletions = write_deletions(self.path, merged_dead) if len(merged_dead) else None
-            names = {s.name for s in sources}
-            # The sources are contiguous; the merged segment takes the place of the first.
-            entries: list[tuple[str, str | None]] = []
-            for segment in self.index.segments:
-                if segment.name not in names:
-                    entries.append((segment.name, segment.deletions))
-                elif (name, deletions) not in entries and len(merged_dead) < len(merged.documents):
-                    entries.append((name, deletions))
-            self._commit(Manifest(self.index.fingerprint, tuple(entries)))
-            stored = self._stored_documents()
-            skip = set(merged_dead.tolist())
-            for i, (document, stamp) in enumerate(
-                zip(merged.documents, merged.document_stamps, strict=True)
-            ):
-                if i not in skip:
-                    stored[document.path] = _Stored(name, i, stamp)
+            self._writing.add(name)
+        try:
+            write_segment(self.path, merged, name)
+            with self._commits:
+                self._commit_merge(name, merged, sources, kept)
+        finally:
+            with self._commits:
+                self._writing.discard(name)
         return True
+
+    def _commit_merge(
+        self, name: str, merged: Index, sources: list[Segment], kept: list[np.ndarray]
+    ) -> None:
+        """Replace `sources` by the merged segment `name`; documents deleted from them while
+        the merge ran are deleted in it too."""
+        current = {s.name: s for s in self.index.segments}
+        dead: list[np.ndarray] = []
+        offset = 0
+        for source, ids in zip(sources, kept, strict=True):
+            now = current.get(source.name)
+            gone = ids if now is None else ids[np.isin(ids, now.deleted)]
+            dead.append(offset + np.flatnonzero(np.isin(ids, gone)))
+            offset += len(ids)
+        merged_dead = np.concatenate(dead)
+        deletions = write_deletions(self.path, merged_dead) if len(merged_dead) else None
+        names = {s.name for s in sources}
+        # The sources are contiguous; the merged segment takes the place of the first.
+        entries: list[tuple[str, str | None]] = []
+        for segment in self.index.segments:
+            if segment.name not in names:
+                entries.append((segment.name, segment.deletions))
+            elif (name, deletions) not in entries and len(merged_dead) < len(merged.documents):
+                entries.append((name, deletions))
+        self._commit(Manifest(self.index.fingerprint, tuple(entries)))
+        stored = self._stored_documents()
+        skip = set(merged_dead.tolist())
+        for i, (document, stamp) in enumerate(
+            zip(merged.documents, merged.document_stamps, strict=True)
+        ):
+            if i not in skip:
+                stored[document.path] = _Stored(name, i, stamp)
 
 
 _NONE = _Stored("", -1, None)
