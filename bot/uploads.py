@@ -19,7 +19,7 @@ import time
 import unicodedata
 from pathlib import Path
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.formatting import Line, Span
@@ -112,19 +112,28 @@ def _example_question(engine: Engine, doc_id: str, title: str, sentences: list[s
     return candidates[0]
 
 
+async def _admin_corpus(
+    message: Message, update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> Path | None:
+    """The corpus folder when an administrator may change it; else None, the sender told why."""
+    if not is_admin(update, context):
+        await _reply(message, _text(NOT_ADMIN))
+        return None
+    corpus = services(context).settings.corpus
+    if corpus is None:
+        await _reply(message, _text(NO_CORPUS))
+    return corpus
+
+
 async def upload_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Check, save, index and describe a document an administrator sent."""
     message = update.effective_message
     if message is None or message.document is None:
         return
-    if not is_admin(update, context):
-        await _reply(message, _text(NOT_ADMIN))
+    corpus = await _admin_corpus(message, update, context)
+    if corpus is None:
         return
     svc = services(context)
-    corpus = svc.settings.corpus
-    if corpus is None:
-        await _reply(message, _text(NO_CORPUS))
-        return
     name = safe_name(message.document.file_name)
     if os.path.splitext(name)[1] not in SUFFIXES:
         await _reply(message, _text(UNSUPPORTED))
@@ -185,14 +194,10 @@ async def remove_document(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     message = update.effective_message
     if message is None:
         return
-    if not is_admin(update, context):
-        await _reply(message, _text(NOT_ADMIN))
+    corpus = await _admin_corpus(message, update, context)
+    if corpus is None:
         return
     svc = services(context)
-    corpus = svc.settings.corpus
-    if corpus is None:
-        await _reply(message, _text(NO_CORPUS))
-        return
     wanted = " ".join(context.args or []).strip()
     if not wanted:
         await _reply(message, _text(REMOVE_USAGE))

@@ -57,6 +57,20 @@ def write_pdf(path: Path, password: str | None = None) -> Path:
     return path
 
 
+def write_two_column_pdf(path: Path, left: str, right: str) -> Path:
+    """One page of two columns, set side by side line for line."""
+    pdf = FPDF()
+    pdf.add_font("DejaVu", "", str(FONT))
+    pdf.set_font("DejaVu", size=10)
+    pdf.add_page()
+    pdf.set_xy(10, 20)
+    pdf.multi_cell(90, 5, left)
+    pdf.set_xy(110, 20)
+    pdf.multi_cell(90, 5, right)
+    pdf.output(str(path))
+    return path
+
+
 def write_scanned_pdf(path: Path) -> Path:
     """A page holding only a picture, as a scanner makes."""
     from PIL import Image

@@ -15,6 +15,7 @@ from format_files import (
     write_html,
     write_pdf,
     write_rtf,
+    write_two_column_pdf,
 )
 
 from retrieval.documents import read_document
@@ -71,6 +72,13 @@ def test_pdf_sentences_know_their_page(pdf_text) -> None:  # type: ignore[no-unt
     assert document.page_of(last_of_paragraph.start) == 2
     for sentence in parsed.sentences:
         assert text[sentence.start : sentence.end] == sentence.text
+
+
+def test_pdf_columns_are_read_one_after_the_other(tmp_path: Path) -> None:
+    left = "Cột trái nói về kinh tế và thương mại. " * 10
+    right = "Cột phải nói về văn hóa và du lịch. " * 10
+    found = extract(write_two_column_pdf(tmp_path / "hai-cot.pdf", left, right))
+    assert found.text.split("\n") == [left.strip(), right.strip()]
 
 
 def test_docx_keeps_document_order_tables_and_header(tmp_path: Path) -> None:

@@ -1,7 +1,9 @@
 """A folder mixing every format, indexed: citations hold against the extracted text kept
 with the index, PDFs cite their page, `hoidap text` prints that text."""
 
+import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -10,6 +12,7 @@ from pathlib import Path
 import pytest
 from format_files import write_docx, write_html, write_pdf, write_rtf
 
+from bot.chat import chat
 from retrieval import Engine
 from retrieval.formats.legacy import to_tcvn3
 
@@ -83,6 +86,13 @@ def test_pdf_answers_carry_their_page(mixed) -> None:  # type: ignore[no-untyped
     assert top.to_dict()["format"] == "pdf" and top.to_dict()["page"] == 3
     rtf = engine.ask(QUESTIONS[1]).sentences[0].to_dict()
     assert rtf["format"] == "rtf" and "page" not in rtf
+
+
+def test_chat_shows_the_page_in_the_sources(mixed) -> None:  # type: ignore[no-untyped-def]
+    _, _, engine = mixed
+    out = io.StringIO()
+    chat(engine, bundled_seeds=False, stdin=io.StringIO(QUESTIONS[0] + "\n"), stdout=out)
+    assert re.search(r"bao-cao\.pdf, tr\. [0-9, ]*\b3\)", out.getvalue())
 
 
 def _hoidap(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
