@@ -57,6 +57,18 @@ def write_pdf(path: Path, password: str | None = None) -> Path:
     return path
 
 
+def write_pages_pdf(path: Path, pages: list[str]) -> Path:
+    """One paragraph a page, as given (legacy-encoded text included)."""
+    pdf = FPDF()
+    pdf.add_font("DejaVu", "", str(FONT))
+    pdf.set_font("DejaVu", size=11)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(0, 6, text)
+    pdf.output(str(path))
+    return path
+
+
 def write_two_column_pdf(path: Path, left: str, right: str) -> Path:
     """One page of two columns, set side by side line for line."""
     pdf = FPDF()

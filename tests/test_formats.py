@@ -13,6 +13,7 @@ from format_files import (
     RTF_VNI,
     write_docx,
     write_html,
+    write_pages_pdf,
     write_pdf,
     write_rtf,
     write_two_column_pdf,
@@ -20,6 +21,7 @@ from format_files import (
 
 from retrieval.documents import read_document
 from retrieval.formats import Unreadable, extract
+from retrieval.formats.legacy import to_tcvn3, to_vni
 from retrieval.formats.plain import strip_markdown
 
 
@@ -79,6 +81,18 @@ def test_pdf_columns_are_read_one_after_the_other(tmp_path: Path) -> None:
     right = "Cột phải nói về văn hóa và du lịch. " * 10
     found = extract(write_two_column_pdf(tmp_path / "hai-cot.pdf", left, right))
     assert found.text.split("\n") == [left.strip(), right.strip()]
+
+
+@pytest.mark.parametrize("encode", [to_vni, to_tcvn3], ids=["VNI", "TCVN3"])
+def test_pdf_text_layer_in_a_legacy_encoding(tmp_path: Path, encode) -> None:  # type: ignore[no-untyped-def]
+    pages = [
+        "Bộ Ngoại giao tổ chức họp báo thường kỳ chiều thứ Năm tại Hà Nội.",
+        "Người phát ngôn trả lời câu hỏi về hợp tác kinh tế với các nước láng giềng.",
+    ]
+    found = extract(write_pages_pdf(tmp_path / "cu.pdf", [encode(p) for p in pages]))
+    assert found.text.split("\n") == pages
+    # VNI letters are two characters: page starts move with the conversion.
+    assert found.pages == (0, len(pages[0]) + 1)
 
 
 def test_docx_keeps_document_order_tables_and_header(tmp_path: Path) -> None:

@@ -25,9 +25,10 @@ _TCVN3_CODES = (
 )
 TCVN3 = {pair[0]: pair[1] for pair in _TCVN3_CODES.split(" ")}
 _TCVN3_TRANSLATION = str.maketrans(TCVN3)
-# TCVN3's ư is 0xAD, the soft hyphen, which some converters (antiword) drop: "trëng" for
-# "tr­ëng". No syllable ends in ơng, ơc or ơu; ương, ước and ươu are common.
+# TCVN3's ư is 0xAD, the soft hyphen, which some converters (antiword, PDF writers) drop:
+# "trëng" for "tr­ëng". No syllable ends in ơng, ơc or ơu; ương, ước and ươu are common.
 _LOST_U_HORN = re.compile(r"(?<!ư)([ơờớởỡợ])(?=(?:ng|c|u)(?![^\W\d_]))")
+_NGUOI = re.compile(r"(?<![^\W\d_])([Nn][Gg])([ờỜ])(?=[iI](?![^\W\d_]))")
 # Only a line with two ASCII capitals in a row can hold a .VnTimeH word to fix.
 _CAPITALS = re.compile("[A-Z]{2}")
 
@@ -125,7 +126,14 @@ def _upper_words(line: str) -> str:
 
 
 def from_tcvn3(text: str) -> str:
-    converted = _LOST_U_HORN.sub(r"ư\1", text.translate(_TCVN3_TRANSLATION))
+    converted = text.translate(_TCVN3_TRANSLATION)
+    if "\xad" not in text:
+        restored = _LOST_U_HORN.sub(r"ư\1", converted)
+        if restored != converted:
+            # The soft hyphens were dropped: "ngời" is then, far more likely, "người".
+            converted = _NGUOI.sub(
+                lambda m: m[1] + ("Ư" if m[2].isupper() else "ư") + m[2], restored
+            )
     return "\n".join(
         _upper_words(line) if _CAPITALS.search(line) else line for line in converted.split("\n")
     )
