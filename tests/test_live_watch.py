@@ -32,7 +32,7 @@ def quiet(_: str) -> None:
     pass
 
 
-def until(check: Callable[[], bool], timeout: float = 15.0) -> None:
+def until(check: Callable[[], bool], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         assert time.monotonic() < deadline, "timed out"
