@@ -50,6 +50,11 @@ WEIGHTS = np.array([1.0, 0.286, 0.220, 1.387, 1.220, 0.154, 0.352, 1.328, 0.021,
 # The sentence is quoted with its predecessor as context when that one holds this much
 # more of the question.
 CONTEXT_GAIN = 0.2
+# Documents longer than this many sentences are seen through windows of WINDOW sentences
+# either side of the candidates (see `_units`). The longest ViNewsQA dev article has 38
+# sentences, the longest seed 47.
+LONG_DOCUMENT = 2000
+WINDOW = 500
 # Document BM25 parameters, measured on ViNewsQA with the documents' idf: k1 0.9-2.0 are
 # within 0.3 points; full length normalisation (b 1.0 against 0.75) adds 0.1-0.4 points of
 # gold document first and hit@1, written and without diacritics (held out).
@@ -147,6 +152,33 @@ def choose(
     return Answer(question, answered=True, sentences=citations)
 
 
+def _units(sentence_doc: np.ndarray, sentences: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sentence ranges [first, last) (sorted, disjoint) whose document-level features
+    the candidate `sentences` get: their whole documents, but for a document longer than
+    LONG_DOCUMENT sentences (a book, an archive dumped into one file) only the sentences
+    within WINDOW of a candidate. A question's work is then bounded by the window rather
+    than growing with one document's size (a 30 MB text took seconds and hundreds of MB
+    a question); articles are far shorter, and their features are unchanged."""
+    docs = np.unique(sentence_doc[sentences])
+    doc_first = np.searchsorted(sentence_doc, docs)
+    doc_last = np.searchsorted(sentence_doc, docs, side="right")
+    long = doc_last - doc_first > LONG_DOCUMENT
+    if not long.any():
+        return doc_first, doc_last
+    ranges = [(int(a), int(b)) for a, b in zip(doc_first[~long], doc_last[~long], strict=True)]
+    for lo, hi in zip(doc_first[long].tolist(), doc_last[long].tolist(), strict=True):
+        inside = np.unique(sentences[(sentences >= lo) & (sentences < hi)]).tolist()
+        start, end = max(lo, inside[0] - WINDOW), min(hi, inside[0] + WINDOW + 1)
+        for s in inside[1:]:
+            if s - WINDOW > end:
+                ranges.append((start, end))
+                start = max(lo, s - WINDOW)
+            end = min(hi, s + WINDOW + 1)
+        ranges.append((start, end))
+    ranges.sort()
+    return np.array([a for a, _ in ranges]), np.array([b for _, b in ranges])
+
+
 @dataclass(frozen=True)
 class _Documents:
     """The candidate documents' sentences, back to back: document i's sentences are
@@ -201,11 +233,10 @@ class Answerer:
         present[owner[hit], groups[at[hit]]] = True
         return present, owner[hit], at[hit], ids
 
-    def _documents(self, query: Query, docs: np.ndarray) -> _Documents:
-        """The question's words in every sentence of the documents `docs` (sorted)."""
+    def _documents(self, query: Query, first: np.ndarray, last: np.ndarray) -> _Documents:
+        """The question's words in every sentence of the documents (or, see `_units`, parts
+        of documents) holding sentences first[i] .. last[i] - 1 (sorted, disjoint)."""
         index = self.index
-        first = np.searchsorted(index.sentence_doc, docs)
-        last = np.searchsorted(index.sentence_doc, docs, side="right")
         ptr = index.sentence_term_ptr
         sentences = _ranges(first, last)
         starts, ends = ptr[sentences], ptr[sentences + 1]
@@ -221,8 +252,8 @@ class Answerer:
             weight, 1e-9
         )
         rows = np.cumsum(last - first) - (last - first)
-        doc_of_row = np.repeat(np.arange(len(docs)), last - first)
-        tf = np.zeros((len(docs), len(ids)))
+        doc_of_row = np.repeat(np.arange(len(first)), last - first)
+        tf = np.zeros((len(first), len(ids)))
         np.add.at(tf, (doc_of_row[owner], at), 1.0)
         return _Documents(first, last, rows, present, echo, echo_weight, tf, ids)
 
@@ -284,14 +315,15 @@ class Answerer:
         ptr = index.passage_sentence_ptr
         starts, ends = ptr[passages], ptr[passages + 1]
         sentences = _ranges(starts, ends)
-        candidate_docs = np.unique(index.sentence_doc[sentences])
-        doc = np.searchsorted(candidate_docs, index.sentence_doc[sentences])
-        found = self._documents(query, candidate_docs)
+        unit_first, unit_last = _units(index.sentence_doc, sentences)
+        doc = np.searchsorted(unit_first, sentences, side="right") - 1
+        found = self._documents(query, unit_first, unit_last)
 
         # A sentence's row among its documents' sentences; its neighbours' rows, or the
         # empty row past the last when the neighbour is in another document.
         row = found.rows[doc] + sentences - found.first[doc]
-        first_of_doc = sentences == found.first[doc]
+        doc_of = index.sentence_doc[sentences]
+        first_of_doc = sentences == np.searchsorted(index.sentence_doc, doc_of)
         empty = len(found.present)
         present = np.vstack([found.present, np.zeros((1, len(query.groups)), dtype=bool)])
         before = present[np.where(first_of_doc, empty, row - 1)]

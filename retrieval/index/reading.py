@@ -4,6 +4,8 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,8 @@ PROGRESS_MIN_STEP = 5000
 # jobs runs in this process, where starting a pool would cost more than it saves.
 READ_CHUNK = 32
 SEGMENT_CHUNK = 256
+# Seconds between "still reading" lines while no document finishes.
+HEARTBEAT = 10.0
 
 
 @dataclass(frozen=True)
@@ -109,15 +113,43 @@ def mapped(pool: Any, function: Callable[[Any], Any], jobs: list[Any]) -> Iterat
     return pool.imap(function, jobs) if pool is not None else map(function, jobs)
 
 
+@contextlib.contextmanager
+def _heartbeat(progress: Callable[[str], None] | None, status: Callable[[], str]) -> Iterator[None]:
+    """Report `status()` every HEARTBEAT seconds while the block runs: one large file is
+    read by one worker for a long time without a document finishing."""
+    if progress is None:
+        yield
+        return
+    stop = threading.Event()
+    started = time.monotonic()
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT):
+            progress(f"{status()}, {time.monotonic() - started:.0f} s")
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 def read_corpus(
     root: Path, files: list[Path], pool: Any, progress: Callable[[str], None] | None
 ) -> Iterator[Read]:
     step = max(PROGRESS_MIN_STEP // 10, len(files) // 20)
     done = 0
-    for chunk in mapped(pool, read_files, [(root, c) for c in chunks(files, READ_CHUNK)]):
-        for read in chunk:
-            done += 1
-            if progress is not None and done % step == 0:
-                progress(f"indexing: {done}/{len(files)} documents read")
-            if read is not None:
-                yield read
+
+    def status() -> str:
+        return f"indexing: still reading, {done}/{len(files)} documents read"
+
+    with _heartbeat(progress, status):
+        for chunk in mapped(pool, read_files, [(root, c) for c in chunks(files, READ_CHUNK)]):
+            for read in chunk:
+                done += 1
+                if progress is not None and done % step == 0:
+                    progress(f"indexing: {done}/{len(files)} documents read")
+                if read is not None:
+                    yield read
