@@ -16,7 +16,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -34,6 +34,8 @@ SETTLE_SECONDS = 1.0
 FULL_CHECK_SECONDS = 60.0
 # How often a reader looks for the writer's commits, and a waiting writer rechecks files.
 FOLLOW_SECONDS = 0.5
+# Events quiet this long, the writer compares the whole corpus once.
+_QUIET_SECONDS = 2.0
 
 
 class Swappable(Protocol):
@@ -142,21 +144,31 @@ class Watcher:
                 return
 
     def _write(self) -> None:
-        assert self.writer is not None
-        last_full = 0.0
-        waiting = True  # check once at start: the corpus may have changed while down
-        for changed in _events(self.corpus, self._stop, self.follow):
-            due = time.monotonic() - last_full >= self.full_check
-            if not (changed or waiting or due):
-                continue
-            last_full = time.monotonic()
+        """Apply what events name as it comes; recheck files still being written; compare
+        the whole corpus every `full_check` seconds and once events have settled (which
+        also confirms the corpus fingerprint other processes check)."""
+        writer = self.writer
+        assert writer is not None
+        last_full = last_event = -float("inf")
+        for paths in _events(self.corpus, self._stop, self.follow):
+            now = time.monotonic()
             try:
-                changes = self.writer.update()
+                if paths:
+                    last_event = now
+                    changes = writer.update_paths(paths)
+                elif writer.waiting:
+                    changes = writer.update_paths(list(writer.waiting))
+                elif now - last_full >= self.full_check or (
+                    not writer.index.fingerprint and now - last_event >= _QUIET_SECONDS
+                ):
+                    last_full = now
+                    changes = writer.update()
+                else:
+                    continue
             except (CorpusError, OSError) as exc:
                 self.notice(f"cannot update the index: {exc}; answering from the current one")
-                waiting = False
+                last_full = now
                 continue
-            waiting = changes.waiting > 0
             if changes.added or changes.removed:
                 self.notice(
                     f"index updated: {changes.added} files read, {changes.removed} documents "
@@ -179,9 +191,10 @@ class Watcher:
             self.notice(f"cannot merge index segments: {exc}")
 
 
-def _events(corpus: Path, stop: threading.Event, timeout: float):
-    """Yields whether something changed under `corpus`, at least every `timeout` seconds,
-    until `stop` is set. inotify through watchfiles where it works, else only the clock."""
+def _events(corpus: Path, stop: threading.Event, timeout: float) -> Iterator[set[Path]]:
+    """Yields the paths that changed under `corpus` (an empty set when none did), at least
+    every `timeout` seconds, until `stop` is set: inotify through watchfiles where it works,
+    else only the clock (and the writer's full checks)."""
     try:
         import watchfiles
 
@@ -194,9 +207,9 @@ def _events(corpus: Path, stop: threading.Event, timeout: float):
             step=50,
             raise_interrupt=False,
         ):
-            yield bool(changes)
+            yield {Path(path) for _, path in changes}
         return
     except (ImportError, OSError, RuntimeError) as exc:
         _log.warning("watching %s for changes failed (%s): checking periodically", corpus, exc)
     while not stop.wait(timeout):
-        yield False
+        yield set()

@@ -179,8 +179,10 @@ class SegmentedBM25:
         ]
         self._dead = [s.deleted_passages for s in segments]
         # Global ids to each segment's own: its ids in ascending order of global id.
-        self._orders = [np.argsort(m, kind="stable") for m in maps]
-        self._sorted = [m[o] for m, o in zip(maps, self._orders, strict=True)]
+        # The first segment's map is the identity (its ids are the global ones), and the
+        # largest: sorting it at every swap would cost a second at a million passages.
+        self._orders = [maps[0], *(np.argsort(m, kind="stable") for m in maps[1:])]
+        self._sorted = [maps[0], *(m[o] for m, o in zip(maps[1:], self._orders[1:], strict=True))]
         self._bounds = offsets(np.array([p.n_docs for p in self._postings], dtype=np.int64))
 
     @property

@@ -8,15 +8,19 @@ lists of the segments that lost documents, never the rest of the index.
 """
 
 import contextlib
+import dataclasses
+import os
+import stat
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from retrieval import formats
 from retrieval.documents import CorpusError, corpus_files
 from retrieval.index.build import update_index
 from retrieval.index.live import LiveIndex, Segment
@@ -34,6 +38,20 @@ from retrieval.index.segments import (
     write_segment,
     writer_lock,
 )
+
+
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)
+
+
+def _document_file(path: Path) -> bool:
+    """Whether `path` is a file `corpus_files` would list (its folders being listed)."""
+    if path.suffix.lower() not in formats.SUFFIXES:
+        return False
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _fingerprint(files: list[Path]) -> str:
@@ -95,6 +113,8 @@ class IndexWriter:
         # Commits (updates, and a merge's final step) one at a time; a merge's long part
         # runs outside it, so updates go on meanwhile.
         self._commits = threading.Lock()
+        # Files changed too recently to be read (see `settle`), to check again.
+        self.waiting: set[Path] = set()
         # Segments a merge is writing, which commits meanwhile must not remove.
         self._writing: set[str] = set()
         self.index = self._open()
@@ -165,17 +185,60 @@ class IndexWriter:
         with self._commits:
             if fingerprint == self.index.fingerprint:
                 return Changes(0, 0, 0)
-            stored = self._stored_documents()
             stamps = {file.absolute(): file_stamp(file) for file in files}
-            recent = time.time_ns() - int(self.settle * 1e9)
-            changed = [p for p, s in stamps.items() if (stored.get(p) or _NONE).stamp != s]
-            ready = [p for p in changed if stamps[p] is not None and stamps[p][1] <= recent]
-            gone = [p for p, entry in stored.items() if stamps.get(p) != entry.stamp]
-            waiting = len(changed) - len(ready)
-            if not ready and not gone:
-                return Changes(0, 0, waiting)
-            self._apply(ready, gone, "" if waiting else fingerprint)
-            return Changes(len(ready), len(gone), waiting)
+            self.waiting.clear()
+            changes = self._apply_stamps(stamps, list(self._stored_documents()), fingerprint)
+            if not (changes.added or changes.removed or changes.waiting):
+                # Updates by events leave the fingerprint unknown; this confirms it.
+                self._commit(dataclasses.replace(self._manifest(), fingerprint=fingerprint))
+            return changes
+
+    def update_paths(self, paths: Iterable[Path]) -> Changes:
+        """`update` limited to `paths`, files or folders that file system events named
+        (created, changed, removed, moved): nothing else of the corpus is listed. The
+        corpus fingerprint is then unknown until the next `update`."""
+        root = self.corpus.absolute()
+        stamps: dict[Path, tuple[int, int] | None] = {}
+        folders: list[Path] = []
+        for path in map(Path, paths):
+            path = path.absolute()
+            if not path.is_relative_to(root) or _hidden(path.relative_to(root)):
+                continue
+            if path.is_dir():
+                with contextlib.suppress(CorpusError):
+                    stamps.update((f, file_stamp(f)) for f in corpus_files(path))
+            else:
+                stamps[path] = file_stamp(path) if _document_file(path) else None
+            folders.append(path)
+        with self._commits:
+            stored = self._stored_documents()
+            # What a removed or moved folder held is gone, with no event per file.
+            prefixes = tuple(f"{folder}{os.sep}" for folder in folders)
+            for path in stored:
+                if path not in stamps and str(path).startswith(prefixes):
+                    stamps[path] = file_stamp(path) if _document_file(path) else None
+            return self._apply_stamps(stamps, [p for p in stamps if p in stored], "")
+
+    def _apply_stamps(
+        self, stamps: dict[Path, tuple[int, int] | None], known: list[Path], fingerprint: str
+    ) -> Changes:
+        """Apply the files of `stamps` (None: not a document file now) whose stamp differs
+        from the stored one, and remove the stored documents of `known` that differ."""
+        stored = self._stored_documents()
+        recent = time.time_ns() - int(self.settle * 1e9)
+        changed = {p: s for p, s in stamps.items() if s is not None and s != _stamp(stored, p)}
+        ready = {p for p, s in changed.items() if s[1] <= recent}
+        gone = [p for p in known if stamps.get(p) != stored[p].stamp]
+        self.waiting.difference_update(stamps)
+        self.waiting.update(p for p in changed if p not in ready)
+        if ready or gone:
+            self._apply(sorted(ready), gone, "" if self.waiting else fingerprint)
+        return Changes(len(ready), len(gone), len(self.waiting))
+
+    def _manifest(self) -> Manifest:
+        return Manifest(
+            self.index.fingerprint, tuple((s.name, s.deletions) for s in self.index.segments)
+        )
 
     def _apply(self, ready: list[Path], gone: list[Path], fingerprint: str) -> None:
         stored = self._stored_documents()
@@ -273,4 +336,6 @@ class IndexWriter:
                 stored[document.path] = _Stored(name, i, stamp)
 
 
-_NONE = _Stored("", -1, None)
+def _stamp(stored: dict[Path, _Stored], path: Path) -> tuple[int, int] | None:
+    entry = stored.get(path)
+    return None if entry is None else entry.stamp
