@@ -4,6 +4,7 @@ import argparse
 import sys
 
 from retrieval.cli import add_corpus_args, build_parser, run
+from service.run import add_serve_command
 
 # The Telegram stack and the engine are imported by the commands that use them: `hoidap
 # ask` and `hoidap --help` must not pay for python-telegram-bot and pydantic.
@@ -49,4 +50,5 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_corpus_args(conversation)
     conversation.set_defaults(func=_cmd_chat)
+    add_serve_command(commands, add_corpus_args)
     return run(parser, argv)

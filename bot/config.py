@@ -3,7 +3,7 @@
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -104,14 +104,60 @@ class Settings(BaseSettings):
         return value.upper() if isinstance(value, str) else value
 
 
+class ApiSettings(BaseSettings):
+    """`hoidap serve`: the HTTP API and its page. Same sources and prefix as the bot's
+    settings, without the Telegram token, so the API can run without a bot."""
+
+    model_config = Settings.model_config
+
+    corpus: Path | None = None
+    index: Path | None = None
+    max_question_chars: int = Field(default=500, ge=10)
+    answer_sentences: int = Field(default=3, ge=1, le=10)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8080, ge=0, le=65535)
+    # Required when api_host is not a loopback address; sent as "Authorization: Bearer KEY".
+    api_keys: Annotated[frozenset[SecretStr], NoDecode] = frozenset()
+    api_requests_per_window: int = Field(default=120, ge=1)
+    api_window_seconds: float = Field(default=60.0, gt=0)
+    api_max_body_bytes: int = Field(default=16384, ge=256)
+    api_timeout_seconds: float = Field(default=10.0, gt=0)
+    api_threads: int = Field(default=4, ge=1, le=64)
+    api_cors_origins: Annotated[list[str], NoDecode] = []
+
+    @field_validator("api_keys", "api_cors_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part for part in re.split(r"[,\s]+", value) if part]
+        return value
+
+    @field_validator("api_keys")
+    @classmethod
+    def _long_keys(cls, keys: frozenset[SecretStr]) -> frozenset[SecretStr]:
+        # A short key can be guessed over HTTP; say so without printing it.
+        if any(len(key.get_secret_value()) < 16 for key in keys):
+            raise ValueError("every key must be at least 16 characters")
+        return keys
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
 class SettingsError(Exception):
     """Settings that cannot start the bot; the message is one line for the administrator."""
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(settings_class: type[S] = Settings, **overrides: object) -> S:  # type: ignore[assignment]
     """Settings from the environment and `.env`, with a one-line error for the usual mistakes."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return settings_class(**overrides)
     except ValidationError as error:
         problems = []
         for item in error.errors():

@@ -140,7 +140,8 @@ def _print_json(obj: dict[str, Any]) -> None:
     print(json.dumps(obj, ensure_ascii=False), flush=True)
 
 
-def _hit_dict(hit: "PassageHit") -> dict[str, Any]:
+def hit_dict(hit: PassageHit) -> dict[str, Any]:
+    """One hit as `hoidap search --json` prints it (the HTTP API answers with it too)."""
     return {
         "rank": hit.rank,
         "score": hit.score,
@@ -218,7 +219,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
         hits = engine.search(query, k=args.k) if error is None and query.strip() else []
         if args.json or args.batch is not None:
             extra = {"error": error} if error else {}
-            _print_json({"query": query, "hits": [_hit_dict(h) for h in hits], **extra})
+            _print_json({"query": query, "hits": [hit_dict(h) for h in hits], **extra})
             continue
         if not hits:
             print(NO_PASSAGES)

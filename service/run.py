@@ -1,0 +1,193 @@
+"""`hoidap serve`: the HTTP API alone, or with the Telegram bot in the same process.
+
+With `--bot` the bot runs in the main thread exactly as `hoidap bot` runs it (signals,
+graceful stop), and the API's server runs in a thread beside it over the same loaded
+Engine, so the index is loaded once and both answer from it.
+"""
+
+import argparse
+import contextlib
+import ipaddress
+import logging
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+from bot.config import ApiSettings, Settings, SettingsError, load_settings
+from retrieval import Engine
+
+logger = logging.getLogger("service")
+
+# Long enough for a 10,000-character Vietnamese question in a URL (up to 9 bytes a
+# character percent-encoded), so it gets a problem document rather than a bare 400.
+MAX_REQUEST_LINE = 128 * 1024
+
+
+class ServeError(Exception):
+    """The server cannot start; the message is one line for the administrator."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name may resolve to anything
+
+
+def check_keys(settings: ApiSettings) -> None:
+    if not settings.api_keys and not is_loopback(settings.api_host):
+        raise ServeError(
+            f"HOIDAP_API_KEYS must be set to listen on {settings.api_host} "
+            "(not a loopback address): give one or more keys of 16+ characters"
+        )
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before the index is loaded so a taken port fails fast."""
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        # Listening now queues early clients until the server accepts, instead of refusing.
+        sock.listen(2048)
+    except OSError as error:
+        raise ServeError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    return sock
+
+
+def configure_logging(level: str, secrets: list[str]) -> None:
+    from bot.app import RedactingFormatter
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
+    )
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def make_server(engine: Engine, settings: ApiSettings):  # type: ignore[no-untyped-def]
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            # uvicorn re-raises SIGTERM after its graceful stop, so the process would die
+            # of the signal; a stop the administrator asked for exits with status 0.
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            stops = (signal.SIGINT, signal.SIGTERM)
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in stops}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    from service.app import create_app
+
+    config = uvicorn.Config(
+        create_app(engine, settings),
+        log_config=None,
+        # uvicorn's access log prints query strings, and questions travel in them.
+        access_log=False,
+        lifespan="off",
+        server_header=False,
+        h11_max_incomplete_event_size=MAX_REQUEST_LINE,
+        timeout_graceful_shutdown=10,
+    )
+    # Whatever handlers someone attaches to it later (pytest's log capture does), this
+    # logger stays silent: its lines carry query strings.
+    logging.getLogger("uvicorn.access").disabled = True
+    return Server(config)
+
+
+def start_in_thread(server, sock: socket.socket) -> threading.Thread:  # type: ignore[no-untyped-def]
+    """Run `server` on `sock` in a thread (beside the bot, or in tests) until
+    `server.should_exit` is set; returns once it accepts connections."""
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="hoidap-api", daemon=True
+    )
+    thread.start()
+    while not server.started and thread.is_alive():
+        time.sleep(0.01)
+    return thread
+
+
+def serve(args: argparse.Namespace) -> int:
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        print(
+            "hoidap: error: the HTTP API needs its extra: pip install 'hoidap[api]'",
+            file=sys.stderr,
+        )
+        return 2
+    overrides = {"corpus": args.corpus, "index": args.index}
+    overrides |= {"api_host": args.host, "api_port": args.port}
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        settings = load_settings(ApiSettings, **overrides)
+        bot_settings: Settings | None = (
+            load_settings(
+                Settings, **{k: overrides[k] for k in ("corpus", "index") if k in overrides}
+            )
+            if args.bot
+            else None
+        )
+        check_keys(settings)
+    except (SettingsError, ServeError) as error:
+        print(f"hoidap: error: {error}", file=sys.stderr)
+        return 2
+    hidden = [key.get_secret_value() for key in settings.api_keys]
+    if bot_settings is not None:
+        hidden.append(bot_settings.telegram_bot_token.get_secret_value())
+        if bot_settings.webhook_secret:
+            hidden.append(bot_settings.webhook_secret.get_secret_value())
+    configure_logging(settings.log_level, hidden)
+    try:
+        sock = listen(settings.api_host, settings.api_port)
+    except ServeError as error:
+        print(f"hoidap: error: {error}", file=sys.stderr)
+        return 1
+    engine = Engine.open(settings.corpus, settings.index)
+    server = make_server(engine, settings)
+    host, port = sock.getsockname()[:2]
+    logger.info("API and page on http://%s:%s/ (OpenAPI: /docs)", host, port)
+    if bot_settings is None:
+        server.run(sockets=[sock])
+        return 0
+
+    from bot.app import serve as serve_bot
+
+    thread = start_in_thread(server, sock)
+    try:
+        serve_bot(bot_settings, engine)
+    finally:
+        server.should_exit = True
+        thread.join(15)
+    return 0
+
+
+def add_serve_command(commands: argparse._SubParsersAction, add_corpus_args) -> None:  # type: ignore[no-untyped-def]
+    parser = commands.add_parser(
+        "serve",
+        help="run the HTTP API and its web page (settings from the environment and .env)",
+    )
+    add_corpus_args(parser)
+    parser.add_argument("--host", default=None, help="listen address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=None, help="listen port (default 8080)")
+    parser.add_argument(
+        "--bot",
+        action="store_true",
+        help="also run the Telegram bot in this process, over the same loaded index",
+    )
+    parser.set_defaults(func=serve)
