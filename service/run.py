@@ -62,12 +62,13 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 def configure_logging(level: str, secrets: list[str]) -> None:
-    from bot.app import RedactingFormatter
+    """Log to stderr as the bot does, with every key and token replaced if one ever shows."""
+    from bot.app import RedactingFormatter, hide_in_logs
 
+    for secret in secrets:
+        hide_in_logs(secret)
     handler = logging.StreamHandler()
-    handler.setFormatter(
-        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
-    )
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler], force=True)
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
@@ -170,11 +171,10 @@ def serve(args: argparse.Namespace) -> int:
 
     thread = start_in_thread(server, sock)
     try:
-        serve_bot(bot_settings, engine)
+        return serve_bot(bot_settings, engine)
     finally:
         server.should_exit = True
         thread.join(15)
-    return 0
 
 
 def add_serve_command(commands: argparse._SubParsersAction, add_corpus_args) -> None:  # type: ignore[no-untyped-def]

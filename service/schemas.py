@@ -33,6 +33,7 @@ class AnswerOut(BaseModel):
     answered: bool
     sentences: list[CitationOut]
     hint: str | None = Field(description="Gợi ý khi không tìm thấy câu trả lời")
+    reply: str | None = Field(description="Lời đáp khi câu gửi là lời chào, cảm ơn…")
 
 
 class HitOut(BaseModel):

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,13 +54,17 @@ def hoidap_serve(
     )
     try:
         port, lines = wait_for_port(process)
+        # Keep reading, or a chatty process would block on a full pipe.
+        drain = threading.Thread(target=lines.extend, args=(process.stderr,), daemon=True)
+        drain.start()
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
             yield client, lines
     finally:
         process.send_signal(signal.SIGTERM)
-        _, rest = process.communicate(timeout=20)
-        lines.append(rest)
+        process.wait(timeout=30)
+    drain.join(5)
     assert process.returncode == 0, "".join(lines)
+    assert "Traceback" not in "".join(lines)
 
 
 def cli_json(*args: str) -> bytes:
@@ -116,12 +121,15 @@ async def test_serve_with_the_bot_answers_both_from_one_index(
             TELEGRAM_BOT_TOKEN=telegram.token,
             TELEGRAM_BASE_URL=telegram.base_url,
             HOIDAP_HEALTH_PORT="0",
+            HOIDAP_STATE_DIR=str(tmp_path / "state"),
         ) as (client, _):
             started = telegram.wait_for("setMyCommands", timeout=60)
-            asyncio.run_coroutine_threadsafe(started, loop).result()
+            asyncio.run_coroutine_threadsafe(started, loop).result(90)
             loop.call_soon_threadsafe(lambda: telegram.message(QUESTION))
             answer = client.get("/v1/ask", params={"q": QUESTION}).content
-            replies = asyncio.run_coroutine_threadsafe(telegram.wait_for(timeout=30), loop).result()
+            replies = asyncio.run_coroutine_threadsafe(telegram.wait_for(timeout=30), loop).result(
+                60
+            )
             assert "Lê Hoài Trung" in replies[0]["text"]
         return answer
 

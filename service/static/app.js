@@ -47,6 +47,13 @@ function renderAnswer(answer) {
   const sources = $("sources");
   sentences.replaceChildren();
   sources.replaceChildren();
+  $("sources-title").hidden = !answer.answered;
+  if (answer.reply) {
+    // Chit-chat ("xin chào", "cảm ơn") gets a conversational reply, as in the bot.
+    sentences.append(el("p", answer.reply));
+    show("answer");
+    return;
+  }
   if (!answer.answered) {
     $("hint").textContent = answer.hint || "";
     show("not-found");
