@@ -140,7 +140,7 @@ def _print_json(obj: dict[str, Any]) -> None:
     print(json.dumps(obj, ensure_ascii=False), flush=True)
 
 
-def hit_dict(hit: PassageHit) -> dict[str, Any]:
+def hit_dict(hit: "PassageHit") -> dict[str, Any]:
     """One hit as `hoidap search --json` prints it (the HTTP API answers with it too)."""
     return {
         "rank": hit.rank,

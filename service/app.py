@@ -17,6 +17,7 @@ from bot.health import Metrics
 from bot.limits import QuestionLimiter
 from retrieval import Document, Engine
 from retrieval.cli import hit_dict
+from retrieval.formats import Unreadable
 from service import schemas
 from service.guards import Gate, Guard, RequestMetrics
 from service.problems import Problem, install_problem_handlers
@@ -90,12 +91,6 @@ class Service:
         return documents[position]
 
 
-def _read_text(document: Document) -> str:
-    # Citations are offsets into the file decoded strictly as UTF-8, without newline
-    # translation (see retrieval.documents).
-    return document.path.read_bytes().decode("utf-8")
-
-
 def _v1(service: Service, gate: Gate) -> APIRouter:
     router = APIRouter(prefix="/v1", dependencies=[Depends(gate.dependency())], responses=_PROBLEMS)
     question_param = Query(description="Câu hỏi tiếng Việt", examples=["Ai chủ trì cuộc họp?"])
@@ -143,8 +138,11 @@ def _v1(service: Service, gate: Gate) -> APIRouter:
         """Thông tin và văn bản của tài liệu, để kiểm tra trích dẫn: `text[start:end]`."""
         found = service.document(doc_id)
         try:
-            text = await service.run(_read_text, found)
-        except (OSError, UnicodeDecodeError):
+            text = await service.run(service.engine.document_text, found.doc_id)
+        except KeyError:
+            raise Problem(404, "Không có tài liệu này.") from None
+        except (OSError, ValueError, Unreadable):
+            # Not stored with the index, and its file changed or vanished since.
             raise Problem(410, "Tệp của tài liệu này không còn đọc được.") from None
         return JSONBody(
             {
@@ -152,6 +150,8 @@ def _v1(service: Service, gate: Gate) -> APIRouter:
                 "title": found.title,
                 "date": found.date,
                 "source": str(found.path),
+                "format": found.format,
+                "pages": list(found.pages),
                 "text": text,
             }
         )

@@ -19,6 +19,8 @@ class CitationOut(BaseModel):
     title: str
     date: str | None = Field(description="yyyy-mm-dd khi tài liệu ghi ngày")
     source: str = Field(description="Đường dẫn tuyệt đối của tệp tài liệu trên máy chủ")
+    format: str = Field(description="txt, md, pdf, docx, doc, rtf, html")
+    page: int | None = Field(None, description="Trang (chỉ có với tài liệu chia trang, như PDF)")
     start: int = Field(description="Vị trí ký tự đầu (tính theo điểm mã Unicode)")
     end: int
     score: float
@@ -43,6 +45,8 @@ class HitOut(BaseModel):
     title: str
     date: str | None
     source: str
+    format: str
+    page: int | None = None
     passage_id: int
     start: int
     end: int
@@ -71,7 +75,11 @@ class DocumentsPage(BaseModel):
 
 class DocumentOut(DocumentSummary):
     source: str
-    text: str = Field(description="Văn bản của tài liệu; các vị trí trích dẫn trỏ vào đây")
+    format: str
+    pages: list[int] = Field(
+        description="Vị trí ký tự đầu mỗi trang (PDF); rỗng nếu không chia trang"
+    )
+    text: str = Field(description="Văn bản trích từ tài liệu; các vị trí trích dẫn trỏ vào đây")
 
 
 class HealthOut(BaseModel):
