@@ -4,7 +4,7 @@ import argparse
 import sys
 
 from retrieval.cli import add_corpus_args, build_parser, run
-from service.run import add_serve_command
+from service.command import add_serve_command
 
 # The Telegram stack and the engine are imported by the commands that use them: `hoidap
 # ask` and `hoidap --help` must not pay for python-telegram-bot and pydantic.

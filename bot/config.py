@@ -124,6 +124,8 @@ class ApiSettings(BaseSettings):
     api_max_body_bytes: int = Field(default=16384, ge=256)
     api_timeout_seconds: float = Field(default=10.0, gt=0)
     api_threads: int = Field(default=4, ge=1, le=64)
+    # Processes answering for `hoidap serve` (not with --bot): one per core for throughput.
+    api_workers: int = Field(default=1, ge=1, le=64)
     api_cors_origins: Annotated[list[str], NoDecode] = []
 
     @field_validator("api_keys", "api_cors_origins", mode="before")

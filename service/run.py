@@ -1,4 +1,5 @@
-"""`hoidap serve`: the HTTP API alone, or with the Telegram bot in the same process.
+"""`hoidap serve`: the HTTP API alone (in one or more processes), or with the Telegram bot
+in the same process.
 
 With `--bot` the bot runs in the main thread exactly as `hoidap bot` runs it (signals,
 graceful stop), and the API's server runs in a thread beside it over the same loaded
@@ -9,6 +10,7 @@ import argparse
 import contextlib
 import ipaddress
 import logging
+import os
 import signal
 import socket
 import sys
@@ -122,6 +124,45 @@ def start_in_thread(server, sock: socket.socket) -> threading.Thread:  # type: i
     return thread
 
 
+def run_workers(engine: Engine, settings: ApiSettings, sock: socket.socket) -> int:
+    """`settings.api_workers` processes forked once the index is loaded, all accepting on
+    one socket. Python answers on one core per process; the forked processes share the
+    index's memory maps, so each costs only its own ~100 MB. Stops them all on SIGTERM or
+    SIGINT, or when one of them dies."""
+    children: set[int] = set()
+    for _ in range(settings.api_workers):
+        pid = os.fork()
+        if pid == 0:  # the worker: its own event loop, threads and metrics from here on
+            code = 1
+            try:
+                make_server(engine, settings).run(sockets=[sock])
+                code = 0
+            finally:
+                os._exit(code)
+        children.add(pid)
+
+    def stop(*_: object) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop)
+    status = 0
+    while children:
+        pid, wait_status = os.wait()
+        children.discard(pid)
+        if os.waitstatus_to_exitcode(wait_status) != 0:
+            logger.error(
+                "API worker %d exited with status %d; stopping the others",
+                pid,
+                os.waitstatus_to_exitcode(wait_status),
+            )
+            status = 1
+            stop()
+    return status
+
+
 def serve(args: argparse.Namespace) -> int:
     try:
         import fastapi  # noqa: F401
@@ -153,19 +194,23 @@ def serve(args: argparse.Namespace) -> int:
         hidden.append(bot_settings.telegram_bot_token.get_secret_value())
         if bot_settings.webhook_secret:
             hidden.append(bot_settings.webhook_secret.get_secret_value())
-    configure_logging(settings.log_level, hidden)
     try:
         sock = listen(settings.api_host, settings.api_port)
     except ServeError as error:
         print(f"hoidap: error: {error}", file=sys.stderr)
         return 1
+    configure_logging(settings.log_level, hidden)
     engine = Engine.open(settings.corpus, settings.index)
-    server = make_server(engine, settings)
     host, port = sock.getsockname()[:2]
     logger.info("API and page on http://%s:%s/ (OpenAPI: /docs)", host, port)
+    if bot_settings is None and settings.api_workers > 1:
+        return run_workers(engine, settings, sock)
+    server = make_server(engine, settings)
     if bot_settings is None:
         server.run(sockets=[sock])
         return 0
+    if settings.api_workers > 1:
+        logger.warning("HOIDAP_API_WORKERS is ignored with --bot: one process serves both")
 
     from bot.app import serve as serve_bot
 
@@ -175,19 +220,3 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         server.should_exit = True
         thread.join(15)
-
-
-def add_serve_command(commands: argparse._SubParsersAction, add_corpus_args) -> None:  # type: ignore[no-untyped-def]
-    parser = commands.add_parser(
-        "serve",
-        help="run the HTTP API and its web page (settings from the environment and .env)",
-    )
-    add_corpus_args(parser)
-    parser.add_argument("--host", default=None, help="listen address (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=None, help="listen port (default 8080)")
-    parser.add_argument(
-        "--bot",
-        action="store_true",
-        help="also run the Telegram bot in this process, over the same loaded index",
-    )
-    parser.set_defaults(func=serve)

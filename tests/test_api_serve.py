@@ -1,6 +1,7 @@
 """`hoidap serve` as an administrator runs it: a subprocess, real HTTP, SIGTERM to stop."""
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -58,6 +59,7 @@ def hoidap_serve(
         drain = threading.Thread(target=lines.extend, args=(process.stderr,), daemon=True)
         drain.start()
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            client.process = process  # type: ignore[attr-defined]
             yield client, lines
     finally:
         process.send_signal(signal.SIGTERM)
@@ -73,15 +75,27 @@ def cli_json(*args: str) -> bytes:
     ).stdout.rstrip(b"\n")
 
 
+def children_of(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
 def test_serve_answers_with_the_same_json_as_the_command_line(tmp_path, engine, index_path):
     index = ["--index", str(index_path)]
-    with hoidap_serve(tmp_path, *index) as (client, log):
-        asked = client.get("/v1/ask", params={"q": QUESTION})
+    # Two worker processes forked over the loaded index, as a server with two cores runs.
+    with hoidap_serve(tmp_path, *index, HOIDAP_API_WORKERS="2") as (client, log):
+        workers = children_of(client.process.pid)  # type: ignore[attr-defined]
+        asked = [client.get("/v1/ask", params={"q": QUESTION}) for _ in range(4)]
         posted = client.post("/v1/ask", json={"question": QUESTION})
         searched = client.get("/v1/search", params={"q": "Đại hội XIV", "k": 3})
-    assert asked.content == posted.content == cli_json("ask", *index, QUESTION)
+    assert len(workers) == 2 and not any(Path(f"/proc/{pid}").exists() for pid in workers)
+    assert {a.content for a in asked} == {posted.content} == {cli_json("ask", *index, QUESTION)}
     assert searched.content == cli_json("search", *index, "-k", "3", "Đại hội XIV")
-    assert json.loads(asked.content)["answered"] is True
+    assert json.loads(posted.content)["answered"] is True
     assert QUESTION not in "".join(log)
 
 

@@ -1,0 +1,1 @@
+"""`hoidap serve`: the HTTP API and the web page over retrieval's Engine."""
