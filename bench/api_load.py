@@ -25,6 +25,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
@@ -35,7 +36,7 @@ from bench import common
 HOIDAP = Path(sys.executable).with_name("hoidap")
 
 
-def memory(pid: int) -> dict[str, float]:
+def _process(pid: int) -> dict[str, float]:
     fields = {}
     for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
         name, value = line.split(":", 1)
@@ -43,16 +44,41 @@ def memory(pid: int) -> dict[str, float]:
     stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
     return {
-        "rss_mb": round(fields["Rss"], 1),
-        "private_mb": round(fields["Private_Clean"] + fields["Private_Dirty"], 1),
-        "anonymous_mb": round(fields["Anonymous"], 1),
+        "rss_mb": fields["Rss"],
+        "private_mb": fields["Private_Clean"] + fields["Private_Dirty"],
         "cpu_s": (int(stat[11]) + int(stat[12])) / ticks,
     }
 
 
-def start_server(corpus: Path, index: Path, log: Path) -> tuple[subprocess.Popen[bytes], int]:
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError):
+            pass
+    return sorted(found)
+
+
+def memory(pid: int) -> dict[str, object]:
+    """The server and its worker processes: each one's RSS and private memory (the index's
+    mapped pages are shared between them), and their CPU time together."""
+    processes = {p: _process(p) for p in [pid, *_children(pid)]}
+    return {
+        "rss_mb": [round(m["rss_mb"], 1) for m in processes.values()],
+        "private_mb": [round(m["private_mb"], 1) for m in processes.values()],
+        "private_total_mb": round(sum(m["private_mb"] for m in processes.values()), 1),
+        "cpu_s": round(sum(m["cpu_s"] for m in processes.values()), 2),
+    }
+
+
+def start_server(
+    corpus: Path, index: Path, log: Path, workers: int
+) -> tuple[subprocess.Popen[bytes], int]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HOIDAP_", "TELEGRAM_"))}
     env["HOIDAP_API_REQUESTS_PER_WINDOW"] = str(10**9)
+    env["HOIDAP_API_WORKERS"] = str(workers)
     process = subprocess.Popen(
         [
             str(HOIDAP),
@@ -167,6 +193,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--warmup", type=float, default=10, help="seconds before measuring")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="HOIDAP_API_WORKERS")
     parser.add_argument("--sample", type=float, default=10, help="seconds between samples")
     parser.add_argument("--out", type=Path, default=Path("bench/out/api_load.json"))
     parser.add_argument(
@@ -180,9 +207,16 @@ def main() -> None:
     targets = ["/v1/ask?q=" + quote(q) for q in common.questions()]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     log = args.out.with_suffix(".server.log")
-    process, port = start_server(args.corpus, args.index, log)
+    process, port = start_server(args.corpus, args.index, log, args.workers)
     args.pid = process.pid
     try:
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        time.sleep(1)  # every worker forked and listening
         after_start = memory(process.pid)
         if args.warmup:
             warm = argparse.Namespace(**(vars(args) | {"seconds": args.warmup, "rate": 0}))
@@ -195,6 +229,7 @@ def main() -> None:
         process.wait(30)
     report = {
         "rate": args.rate,
+        "workers": args.workers,
         "connections": args.connections,
         "warmup_s": args.warmup,
         "nproc": os.cpu_count(),
