@@ -21,7 +21,6 @@ from retrieval.index import (
     save_index,
     update_index,
 )
-from retrieval.index import checksums as checksums_module
 from retrieval.index.folder import MARKER
 
 FILES = {
@@ -168,19 +167,39 @@ def test_same_size_garbage_in_any_file_is_found_and_rebuilt(corpus: Path, tmp_pa
     cited_texts_hold(path)
 
 
-def test_large_files_are_size_checked_at_load_and_fully_checked_when_verifying(
-    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_large_files_are_checked_as_citations_read_them(
+    corpus: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    from bot.cli import main
+    from retrieval.engine import Engine
+
     path = tmp_path / "index"
     open_index(corpus, path, notice=Notices())
     blob = generation(path) / "sentence_text_blob.npy"
     _garble_middle(blob)
-    # As if every file were over the load budget: only sizes are checked at load.
-    monkeypatch.setattr(checksums_module, "LOAD_BUDGET", 0)
+    # As if every file were over the load budget: sizes are checked at load, the cited
+    # arrays' blocks when read.
     monkeypatch.setattr("retrieval.index.storage.LOAD_BUDGET", 0)
-    load_index(path)
+    index = load_index(path)
+    assert type(index.sentence_text_blob).__name__ == "CheckedArray"
+    assert type(index.bm25.post_docs).__name__ == "ndarray"  # ranking arrays stay plain
+    with pytest.raises(IndexUnreadable, match=r"sentence_text_blob\.npy is damaged"):
+        Engine(index).ask("Nhiệt độ cao nhất là bao nhiêu?")
     with pytest.raises(IndexUnreadable, match=r"sentence_text_blob\.npy is damaged"):
         load_index(path, verify=True)
+
+    args = ["--corpus", str(corpus), "--index", str(path)]
+    assert main(["ask", *args, "Nhiệt độ cao nhất là bao nhiêu?"]) == 1
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "hoidap index" in error[0] and "Traceback" not in error[0]
+    assert main(["index", *args]) == 0
+    assert "is unreadable" in capsys.readouterr().err
+    assert main(["ask", *args, "Nhiệt độ cao nhất là bao nhiêu?"]) == 0
+    assert "32 độ C" in capsys.readouterr().out
+    blob = generation(path) / "sentence_text_blob.npy"
     blob.write_bytes(blob.read_bytes()[:-1])
     with pytest.raises(IndexUnreadable, match=r"sentence_text_blob\.npy has"):
         load_index(path)

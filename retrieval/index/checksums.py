@@ -6,17 +6,21 @@ it were the document's words. Loading must stay fast, though: the arrays are mem
 so that a question reads only the few pages it needs, and a full check of a large index
 would read all of it at every start. So loading checks the size of every file, and the
 checksums of the smallest files up to `LOAD_BUDGET` bytes in all (every file of a small
-index); larger files are checked in full by `hoidap index` (`verify=True`).
+index); larger files are checked in full by `hoidap index` (`verify=True`) and, those that
+citations are made from, block by block as they are read (`CheckedArray`).
 
 CRC-32 (zlib, which releases the GIL) ran at about 575 MB/s on the 2-core test machine
 under load: the 16 MB budget costs about 30 ms, one block about 0.5 ms.
 """
 
+import ctypes
 import mmap
 import os
 import zlib
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from retrieval.index.model import IndexUnreadable
 
@@ -82,3 +86,75 @@ def check_file(path: Path, sums: Sums) -> None:
 
 def total_size(sums: dict[str, Sums]) -> int:
     return sum(entry["size"] for entry in sums.values())
+
+
+class _Blocks:
+    """The blocks of one memory-mapped file: which were checked, and their checksums."""
+
+    def __init__(self, name: str, start: int, sums: Sums) -> None:
+        self.name, self.start, self.sums = name, start, sums
+        self.checked = bytearray(len(sums["crc32"]))
+
+    def check(self, blocks: Any) -> None:
+        """Check the blocks numbered `blocks` (raises IndexUnreadable)."""
+        for block in blocks:
+            if block >= len(self.checked) or self.checked[block]:
+                continue
+            begin = self.start + block * BLOCK
+            end = self.start + min((block + 1) * BLOCK, self.sums["size"])
+            if zlib.crc32(ctypes.string_at(begin, end - begin)) != self.sums["crc32"][block]:
+                raise IndexUnreadable(
+                    f"{self.name} is damaged (block {block} checksum); `hoidap index` rebuilds it"
+                )
+            self.checked[block] = 1
+
+
+class CheckedArray(np.ndarray):
+    """A memory-mapped array too large to check at load, whose blocks are checked the first
+    time an item, a slice or an index array reads them: a question reads a few blocks of
+    the arrays its citations come from, about a millisecond of checking, and a damaged
+    block raises IndexUnreadable before its bytes are quoted. Arrays computed from it
+    (not views into the file) are not checked again."""
+
+    _blocks: _Blocks | None = None
+
+    def __array_finalize__(self, obj: Any) -> None:
+        self._blocks = getattr(obj, "_blocks", None)
+
+    def __getitem__(self, key: Any) -> Any:
+        blocks = self._blocks
+        if blocks is not None and self.ndim == 1 and len(self):
+            here = self.ctypes.data - blocks.start
+            if 0 <= here < blocks.sums["size"]:
+                blocks.check(_blocks_read(key, len(self), here, self.strides[0], self.itemsize))
+        return super().__getitem__(key)
+
+
+def _blocks_read(key: Any, length: int, here: int, step: int, size: int) -> Any:
+    """The numbers of the blocks that reading `key` from a one-dimensional array starting
+    at byte `here` of its file (items `step` bytes apart, `size` bytes each) touches."""
+    if isinstance(key, int | np.integer):
+        position = int(key) + length if key < 0 else int(key)
+        first = here + position * step
+        return range(first // BLOCK, (first + size - 1) // BLOCK + 1)
+    if isinstance(key, slice):
+        lo, hi, stride = key.indices(length)
+        if not len(range(lo, hi, stride)):
+            return ()
+        ends = (here + lo * step, here + (hi - stride) * step)
+        return range(min(ends) // BLOCK, (max(ends) + size - 1) // BLOCK + 1)
+    values = np.asarray(key)
+    if values.dtype == bool:
+        values = np.flatnonzero(values)
+    if values.dtype.kind not in "iu":
+        return range(here // BLOCK, (here + length * step) // BLOCK + 1)  # the whole array
+    starts = here + np.where(values < 0, values + length, values).astype(np.int64) * step
+    return np.unique(np.concatenate([starts // BLOCK, (starts + size - 1) // BLOCK])).tolist()
+
+
+def checked(values: np.ndarray, name: str, file_start: int, sums: Sums) -> np.ndarray:
+    """`values` (a map of the file `name` whose first byte is at address `file_start`) as
+    a CheckedArray."""
+    view = values.view(CheckedArray)
+    view._blocks = _Blocks(name, file_start, sums)
+    return view

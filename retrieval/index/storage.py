@@ -22,6 +22,7 @@ from retrieval.index.checksums import (
     Sums,
     check_file,
     check_size,
+    checked,
     file_sums,
     parse_sums,
 )
@@ -183,15 +184,40 @@ def _map_npy(path: Path) -> np.ndarray:
     return np.frombuffer(mapped, dtype=dtype, count=count, offset=offset).reshape(shape)
 
 
-def _load_array(folder: Path, name: str, dtype: Any) -> np.ndarray:
+# The arrays citations are made of (text, offsets, documents): when too large to check at
+# load, they are checked block by block as they are read (see `checksums.CheckedArray`).
+_CITED = frozenset(
+    {
+        "sentence_doc",
+        "sentence_start",
+        "sentence_end",
+        "sentence_text_ptr",
+        "sentence_text_blob",
+        "passage_sentence_ptr",
+        "document_text_ptr",
+        "document_text_blob",
+        RECORD_PTR,
+        RECORD_BLOB,
+    }
+)
+
+
+def _load_array(
+    folder: Path, name: str, dtype: Any, unchecked: dict[str, Sums] | None = None
+) -> np.ndarray:
+    file = f"{name}.npy"
     try:
-        values = _map_npy(folder / f"{name}.npy")
+        values = _map_npy(folder / file)
     except FileNotFoundError as exc:
         raise IndexUnreadable(f"{name}.npy is missing") from exc
     except (OSError, ValueError) as exc:
         raise IndexUnreadable(f"{name}.npy is damaged: {exc}") from exc
     if values.ndim != 1 or (dtype is not None and values.dtype != dtype):
         raise IndexUnreadable(f"{name}.npy has shape {values.shape} and type {values.dtype}")
+    if unchecked and file in unchecked and name in _CITED:
+        sums = unchecked[file]
+        # The data ends the file: the map starts header bytes before it.
+        values = checked(values, file, values.ctypes.data - (sums["size"] - values.nbytes), sums)
     return values
 
 
@@ -205,16 +231,20 @@ def _array_files() -> list[str]:
     return [f"{name}.npy" for name in names]
 
 
-def _check_files(folder: Path, sums: dict[str, Sums], verify: bool) -> None:
-    """Sizes of all files; checksums of all (`verify`) or of the smallest within the budget."""
+def _check_files(folder: Path, sums: dict[str, Sums], verify: bool) -> dict[str, Sums]:
+    """Sizes of all files; checksums of all (`verify`) or of the smallest within the budget.
+    Returns the sums of the files left to check as they are read."""
     for name, entry in sums.items():
         check_size(folder / name, entry)
     budget = LOAD_BUDGET
+    unchecked = dict(sums)
     for name, entry in sorted(sums.items(), key=lambda item: item[1]["size"]):
         if not verify and entry["size"] > budget:
             break
         budget -= entry["size"]
         check_file(folder / name, entry)
+        del unchecked[name]
+    return unchecked
 
 
 def _read_meta(folder: Path, size: int, crc: int) -> dict[str, Any]:
@@ -241,7 +271,7 @@ def _load_generation(folder: Path, size: int, crc: int, verify: bool) -> Index:
         raise IndexUnreadable(
             f"format version {meta.get('format_version')}, this hoidap reads {FORMAT_VERSION}"
         )
-    _check_files(folder, parse_sums(meta.get("checksums"), _array_files()), verify)
+    unchecked = _check_files(folder, parse_sums(meta.get("checksums"), _array_files()), verify)
     try:
         parameters = meta["parameters"]
         pipeline_version = int(meta["pipeline_version"])
@@ -256,9 +286,9 @@ def _load_generation(folder: Path, size: int, crc: int, verify: bool) -> Index:
     if len(vocab) != len(terms):
         raise IndexUnreadable("the vocabulary repeats terms")
 
-    arrays = {name: _load_array(folder, name, dtype) for name, dtype in ARRAYS.items()}
-    record_ptr = _load_array(folder, RECORD_PTR, np.int64)
-    record_blob = _load_array(folder, RECORD_BLOB, np.uint8)
+    arrays = {name: _load_array(folder, name, dtype, unchecked) for name, dtype in ARRAYS.items()}
+    record_ptr = _load_array(folder, RECORD_PTR, np.int64, unchecked)
+    record_blob = _load_array(folder, RECORD_BLOB, np.uint8, unchecked)
     if len(record_ptr) == 0:
         raise IndexUnreadable("document records are empty")
     _check_ptr(record_ptr, len(record_ptr) - 1, len(record_blob), "document records")
