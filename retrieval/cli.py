@@ -11,19 +11,23 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
+from retrieval.cli_input import UsageError, queries
+from retrieval.cli_output import (
+    NO_PASSAGES,
+    hit_dict,
+    print_json,
+    render_answer,
+    shorten,
+)
 from retrieval.terminal import printable
 from retrieval.text_command import add_text_command
 
 if TYPE_CHECKING:
     from retrieval.engine import Engine
-    from retrieval.results import Answer, PassageHit
-
-NOT_FOUND = "Không tìm thấy câu trả lời trong tài liệu."
-NO_PASSAGES = "Không có đoạn văn nào khớp với từ khóa tìm kiếm."
 
 EXAMPLES = """\
 examples:
@@ -36,10 +40,6 @@ examples:
   hoidap cache list                         indexes kept in the user cache
 
 Exit status: 0 answered or abstained, 1 error, 2 usage or configuration, 130 interrupted."""
-
-
-class UsageError(Exception):
-    """A mistake in how the command was called (exit status 2)."""
 
 
 class _Version(argparse.Action):
@@ -101,63 +101,6 @@ def _open(args: argparse.Namespace) -> "Engine":
     return Engine.open(_corpus(args), args.index, notice=_notice)
 
 
-def _batch_lines(stream: BinaryIO) -> Iterator[tuple[str, str | None]]:
-    """(line, error) for each line of `stream`. Lines end at "\\n" alone (a lone "\\r" is
-    part of its line, "\\r\\n" ends one), so lines out match lines in whatever the bytes;
-    a line that is not UTF-8 comes with an error instead of stopping the batch."""
-    with stream:
-        for number, raw in enumerate(stream, start=1):
-            line = raw.removesuffix(b"\n").removesuffix(b"\r")
-            if number == 1:
-                line = line.removeprefix(b"\xef\xbb\xbf")
-            try:
-                yield line.decode("utf-8"), None
-            except UnicodeDecodeError as exc:
-                error = f"line {number} is not valid UTF-8 (byte 0x{line[exc.start]:02x})"
-                yield line.decode("utf-8", "replace"), error
-
-
-def _queries(args: argparse.Namespace) -> Iterator[tuple[str, str | None]]:
-    """The single positional query, or one query per line of --batch (- for stdin), each
-    with an error or None. Checked now, before the index is opened."""
-    if args.batch is None:
-        if args.query is None:
-            raise UsageError("give a question, or --batch FILE")
-        if not args.query.strip():
-            raise UsageError("the question is empty")
-        return iter([(args.query, None)])
-    if args.query is not None:
-        raise UsageError("give either a question or --batch, not both")
-    if args.batch == "-":
-        return _batch_lines(sys.stdin.buffer)
-    try:
-        return _batch_lines(open(args.batch, "rb"))
-    except OSError as error:
-        raise UsageError(f"cannot read the batch file {args.batch}: {error.strerror}") from error
-
-
-def _print_json(obj: dict[str, Any]) -> None:
-    print(json.dumps(obj, ensure_ascii=False), flush=True)
-
-
-def hit_dict(hit: "PassageHit") -> dict[str, Any]:
-    """One hit as `hoidap search --json` prints it (the HTTP API answers with it too)."""
-    return {
-        "rank": hit.rank,
-        "score": hit.score,
-        "doc_id": hit.document.doc_id,
-        "title": hit.document.title,
-        "date": hit.document.date,
-        "source": str(hit.document.path),
-        "format": hit.document.format,
-        **({"page": hit.page} if hit.document.pages else {}),
-        "passage_id": hit.passage_id,
-        "start": hit.start,
-        "end": hit.end,
-        "text": hit.text,
-    }
-
-
 def _report_skipped(corpus: Path, indexed: set[Path], built: bool) -> None:
     """Say which corpus files are not in the index and why, at every `hoidap index`: files
     that are no regular files (never read), and, unless this run built the index and its
@@ -213,29 +156,29 @@ def _cmd_index(args: argparse.Namespace) -> int:
 def _cmd_search(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise UsageError("-k must be 1 or more")
-    queries = _queries(args)
+    lines = queries(args)
     engine = _open(args)
-    for query, error in queries:
+    for query, error in lines:
         hits = engine.search(query, k=args.k) if error is None and query.strip() else []
         if args.json or args.batch is not None:
             extra = {"error": error} if error else {}
-            _print_json({"query": query, "hits": [hit_dict(h) for h in hits], **extra})
+            print_json({"query": query, "hits": [hit_dict(h) for h in hits], **extra})
             continue
         if not hits:
             print(NO_PASSAGES)
         for hit in hits:
             doc = hit.document
             print(printable(f"{hit.rank}. [{hit.score:.2f}] {doc.title} ({doc.doc_id})"))
-            print(f"   {printable(_shorten(hit.text, 300))}")
+            print(f"   {printable(shorten(hit.text, 300))}")
     return 0
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
-    queries = _queries(args)
+    lines = queries(args)
     engine = _open(args)
-    for question, error in queries:
+    for question, error in lines:
         if args.batch is not None and (error or not question.strip()):
-            _print_json(
+            print_json(
                 {
                     "question": question,
                     "answered": False,
@@ -246,7 +189,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
             continue
         answer = engine.ask(question)
         if args.json or args.batch is not None:
-            _print_json(answer.to_dict())
+            print_json(answer.to_dict())
         else:
             print(printable(render_answer(answer)))
     return 0
@@ -288,26 +231,6 @@ def _cmd_cache(args: argparse.Namespace) -> int:
             print(printable(f"deleted {describe(entry)}"))
         print(f"{len(removed)} folders deleted, {sum(e.size for e in removed) / 2**20:.1f} MB")
     return 0
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
-
-
-def render_answer(answer: "Answer") -> str:
-    """An answer as plain text: sentences with [n] markers, then the numbered sources."""
-    if answer.reply:
-        return answer.reply
-    if not answer.answered:
-        return f"{NOT_FOUND}\n{answer.hint}" if answer.hint else NOT_FOUND
-    lines = [f"{c.text} [{n}]" for n, c in enumerate(answer.sentences, start=1)]
-    lines += ["", "Nguồn:"]
-    for n, c in enumerate(answer.sentences, start=1):
-        doc = c.document
-        date = f", {doc.date}" if doc.date else ""
-        lines.append(f"[{n}] {doc.title}{date} — {doc.doc_id}, ký tự {c.start}–{c.end}")
-        lines.append(f"    {doc.path}")
-    return "\n".join(lines)
 
 
 def _subparser(commands: Any, name: str, help_text: str, example: str) -> Any:
