@@ -4,6 +4,9 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Collection
 
+# Users remembered before the idle ones are forgotten.
+_FORGET_ABOVE = 10_000
+
 
 class QuestionLimiter:
     """At most `limit` questions per user in any sliding `window` seconds."""
@@ -15,6 +18,7 @@ class QuestionLimiter:
         self._window = window
         self._clock = clock
         self._asked: defaultdict[int, deque[float]] = defaultdict(deque)
+        self._forget_above = _FORGET_ABOVE
 
     def check(self, user_id: int) -> float:
         """Record a question and return 0, or return the seconds to wait (nothing recorded)."""
@@ -25,6 +29,12 @@ class QuestionLimiter:
         if len(asked) >= self._limit:
             return asked[0] + self._window - now
         asked.append(now)
+        if len(self._asked) > self._forget_above:
+            # Users with nothing in the window carry no information: memory stays flat.
+            self._asked = defaultdict(
+                deque, {u: a for u, a in self._asked.items() if a and a[-1] > now - self._window}
+            )
+            self._forget_above = max(_FORGET_ABOVE, 2 * len(self._asked))
         return 0.0
 
 

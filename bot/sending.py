@@ -80,7 +80,15 @@ class Sender:
             if queue is None:
                 queue = self._queues[reply.chat_id] = deque()
                 self._ready.put_nowait(reply.chat_id)
-            queue.append(reply)
+            # Answers to one chat go out in the order its questions came, whichever was
+            # handled first.
+            at = len(queue)
+            while at > 0 and (queue[at - 1].update_id, queue[at - 1].part) > (
+                reply.update_id,
+                reply.part,
+            ):
+                at -= 1
+            queue.insert(at, reply)
             self.pending += 1
 
     async def wait_below(self, count: int) -> None:
@@ -117,14 +125,16 @@ class Sender:
             head = queue[0]
             outcome = await self._send(head)
             removed = 0
+            # Replies may have been queued before `head` while it was being sent.
             if outcome == SENT:
-                queue.popleft()
+                queue.remove(head)
                 removed = 1
             elif outcome == FAILED:
                 # A part that failed for good takes the rest of its answer with it.
-                while queue and queue[0].update_id == head.update_id:
-                    queue.popleft()
-                    removed += 1
+                rest = [r for r in queue if r.update_id == head.update_id]
+                for reply in rest:
+                    queue.remove(reply)
+                removed = len(rest)
             if queue:
                 self._ready.put_nowait(chat_id)
             else:
