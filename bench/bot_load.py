@@ -8,6 +8,7 @@ memory is sampled every few seconds. Its state folder is on disk, fsync included
 
     python bench/bot_load.py --rate 30 --seconds 60
     python bench/bot_load.py --rate 20 --seconds 600 --json bench/data/bot_soak.json
+    python bench/bot_load.py --rate 100 --seconds 30 --users 500 --backlog-bound 10
 
 The machine is shared: the load average is printed with the figures.
 """
@@ -27,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from fake_telegram import FakeTelegram  # noqa: E402
+
+from bot.handlers import BUSY  # noqa: E402
 
 HOIDAP = Path(sys.executable).with_name("hoidap")
 QUESTIONS = ROOT / "tests" / "data" / "seed_questions.json"
@@ -54,15 +57,18 @@ class Recorder(FakeTelegram):
         self.latencies: list[float] = []
         self.answered_at: list[float] = []
         self.other_calls = 0
+        self.busy = 0
 
     async def handle(self, token, method, params):
-        if method == "sendMessage" and "reply_markup" in params:
-            # The last part of an answer carries its buttons.
+        busy = method == "sendMessage" and params.get("text") == BUSY
+        if method == "sendMessage" and ("reply_markup" in params or busy):
+            # The last part of an answer carries its buttons; a "busy" reply has none.
             pushed = self.asked[int(params["chat_id"])]
             if pushed:
                 now = time.monotonic()
                 self.latencies.append(now - pushed.popleft())
                 self.answered_at.append(now)
+                self.busy += busy
         elif method != "getUpdates":
             self.other_calls += 1
         status, body = await super().handle(token, method, params)
@@ -97,6 +103,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "HOIDAP_LOG_LEVEL": "WARNING",
         # A pool of users asks in turn; each stays within the per-user question limit.
         "HOIDAP_QUESTIONS_PER_WINDOW": "100",
+        "HOIDAP_BACKLOG_MAX_AGE_SECONDS": str(args.backlog_bound),
     }
     process = await asyncio.create_subprocess_exec(str(HOIDAP), "bot", env=env, cwd=state)
     memory: list[tuple[float, float]] = []
@@ -108,7 +115,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             memory.append((time.monotonic() - began, rss_mib(process.pid)))
             await asyncio.wait({offering}, timeout=args.sample)
         expected = int(args.rate * args.seconds)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + args.drain
         while len(fake.latencies) < expected and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
         memory.append((time.monotonic() - began, rss_mib(process.pid)))
@@ -129,6 +136,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "latency_p50_s": round(percentile(fake.latencies, 0.50), 3),
         "latency_p99_s": round(percentile(fake.latencies, 0.99), 3),
         "latency_max_s": round(max(fake.latencies, default=float("nan")), 3),
+        "busy_replies": fake.busy,
         "other_calls": fake.other_calls,
         "rss_mib_first_tenth": round(statistics.mean(m for _, m in memory[:tenth]), 1),
         "rss_mib_last_tenth": round(statistics.mean(m for _, m in memory[-tenth:]), 1),
@@ -144,6 +152,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=30, help="questions offered per second")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--users", type=int, default=2000, help="users asking in turn")
+    parser.add_argument("--backlog-bound", type=float, default=60, help="seconds (bot setting)")
+    parser.add_argument("--drain", type=float, default=60, help="seconds to wait for the rest")
     parser.add_argument("--sample", type=float, default=5, help="seconds between RSS samples")
     parser.add_argument("--state-parent", default=None, help="where the state folder is made")
     parser.add_argument("--json", type=Path, help="also write the figures (and RSS samples)")

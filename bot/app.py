@@ -17,16 +17,15 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot import uploads
+from bot.buttons import button, inline_query
 from bot.config import Settings
 from bot.handlers import (
     Services,
     allowlist_guard,
     ask_command,
-    button,
     documents_command,
     group_question,
     help_command,
-    inline_query,
     not_text,
     on_error,
     private_question,

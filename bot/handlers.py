@@ -10,26 +10,22 @@ from dataclasses import dataclass, field
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    InlineQueryResultArticle,
-    InputTextMessageContent,
     Message,
     MessageEntity,
     Update,
 )
-from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.constants import ChatAction, ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import replies
 from bot.config import Settings
 from bot.formatting import (
-    NOT_FOUND,
     Line,
     Span,
     answer_lines,
     documents_lines,
     help_lines,
-    passage_lines,
     search_lines,
     to_html,
     welcome_lines,
@@ -50,6 +46,8 @@ NOT_TEXT = "Mình chỉ đọc được câu hỏi bằng chữ. Bạn hãy gõ 
 EMPTY_QUESTION = "Bạn muốn hỏi gì? Hãy viết câu hỏi, ví dụ: Ai chủ trì cuộc họp?"
 EXPIRED = "Câu trả lời này đã cũ, bạn hãy hỏi lại nhé."
 BUSY = "Mình đang bận trả lời nhiều câu hỏi. Bạn vui lòng hỏi lại sau ít phút nhé."
+# A chat told "busy" is not told again for this many backlog bounds.
+BUSY_EPISODES = 5
 # Seconds an answer may take before "typing…" is shown.
 TYPING_AFTER = 0.5
 # Callback data numbers: ASCII digits only (str.isdigit also accepts "²", which int() refuses).
@@ -79,14 +77,16 @@ class Services:
         return self.next_key
 
     def tell_busy(self, chat_id: int) -> bool:
-        """Whether this chat should be told the bot is busy (not told in the last bound)."""
+        """Whether this chat should be told the bot is busy: once per BUSY_EPISODES bounds.
+        Its other questions past the bound are dropped unanswered (the reply asked the user
+        to ask again), so that an overload costs a message per chat, not per question."""
         now = time.monotonic()
-        bound = self.settings.backlog_max_age_seconds
-        if now - self.busy_told.get(chat_id, -bound) < bound:
+        quiet = BUSY_EPISODES * self.settings.backlog_max_age_seconds
+        if now - self.busy_told.get(chat_id, -quiet) < quiet:
             return False
         self.busy_told[chat_id] = now
         if len(self.busy_told) > _REMEMBERED_ANSWERS:
-            self.busy_told = {c: t for c, t in self.busy_told.items() if now - t < bound}
+            self.busy_told = {c: t for c, t in self.busy_told.items() if now - t < quiet}
         return True
 
 
@@ -189,10 +189,11 @@ async def _answer_question(
 
     svc.metrics.questions.inc()
     if replies.handling().waited > svc.settings.backlog_max_age_seconds:
-        # One "busy" reply per chat while its questions are past the bound.
         if svc.tell_busy(message.chat_id):
             svc.metrics.busy.inc()
             await _reply(message, _text(BUSY), kind="busy")
+        else:
+            svc.metrics.dropped.inc()
         return
     started = time.perf_counter()
     answer = await _find_answer(message, question, svc)
@@ -286,68 +287,6 @@ async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Tell the sender of a sticker, photo or other non-text message how to ask."""
     if update.effective_message:
         await _reply(update.effective_message, _text(NOT_TEXT))
-
-
-async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Show the passage around a citation, or more passages for the question."""
-    query = update.callback_query
-    if query is None or query.data is None:
-        return
-    svc = services(context)
-    kind, _, rest = query.data.partition(":")
-    key_text, _, number_text = rest.partition(":")
-    answer = svc.answers.get(int(key_text)) if _NUMBER.fullmatch(key_text) else None
-    number = int(number_text) if _NUMBER.fullmatch(number_text) else 0
-    message = query.message
-    cited = len(answer.sentences) if answer else 0
-    malformed = kind not in ("p", "m") or (kind == "p" and not 1 <= number <= cited)
-    if answer is None or malformed or not isinstance(message, Message):
-        await query.answer(EXPIRED, show_alert=True)
-        return
-    await query.answer()
-    if kind == "p":
-        citation = answer.sentences[number - 1]
-        hit = await asyncio.to_thread(svc.engine.passage_of, citation.sentence_id)
-        await _reply(message, passage_lines(hit, f"[{number}]", highlight=citation))
-    else:
-        hits = await asyncio.to_thread(svc.engine.search, answer.question, 5)
-        await _reply(message, search_lines(answer.question, hits))
-
-
-async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Offer the answer to `@bot question` as inline results: the whole answer first,
-    then each cited sentence on its own."""
-    query = update.inline_query
-    if query is None:
-        return
-    question = query.query.strip()
-    svc = services(context)
-    if not question or len(question) > svc.settings.max_question_chars:
-        await query.answer([], cache_time=0)
-        return
-    # Not counted in the metrics: Telegram sends a query for every pause while typing.
-    answer = await asyncio.to_thread(svc.engine.ask, question, svc.settings.answer_sentences)
-    whole = InlineQueryResultArticle(
-        id="answer",
-        title=question if answer.answered else NOT_FOUND,
-        description=answer.sentences[0].text if answer.answered else answer.hint,
-        input_message_content=InputTextMessageContent(
-            to_html(answer_lines(answer))[0], parse_mode=ParseMode.HTML
-        ),
-    )
-    singles = [
-        InlineQueryResultArticle(
-            id=f"s{n}",
-            title=citation.document.title,
-            description=citation.text,
-            input_message_content=InputTextMessageContent(
-                to_html(answer_lines(Answer(question, True, [citation])))[0],
-                parse_mode=ParseMode.HTML,
-            ),
-        )
-        for n, citation in enumerate(answer.sentences, start=1)
-    ]
-    await query.answer([whole, *singles], cache_time=60)
 
 
 async def allowlist_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

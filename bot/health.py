@@ -37,6 +37,11 @@ class Metrics:
             "Questions past the backlog bound, told to ask again",
             registry=self.registry,
         )
+        self.dropped = Counter(
+            "hoidap_questions_dropped",
+            "Questions past the backlog bound from chats already told the bot is busy",
+            registry=self.registry,
+        )
         self.errors = Counter(
             "hoidap_errors", "Updates whose handling failed", registry=self.registry
         )

@@ -34,7 +34,7 @@ async def test_refused_connections_during_a_burst_each_question_answered_once(te
         await asyncio.sleep(1.5)
         await telegram.come_up()
         await telegram.wait_for(count=len(users), timeout=20)
-        await telegram.quiet(0.5)
+        await telegram.quiet(0.3)
         assert per_chat(telegram) == dict.fromkeys(users, 1)
         assert metric(service, "hoidap_polling_errors_total") >= 1
         assert metric(service, "hoidap_errors_total") == 0
@@ -49,7 +49,7 @@ async def test_server_errors_and_429_on_both_sides_are_retried_without_apology(t
     async with start_bot() as service:
         telegram.message(QUESTION)
         await telegram.wait_for(count=3)
-        await telegram.quiet(0.5)
+        await telegram.quiet(0.3)
         assert metric(service, "hoidap_sends_total", outcome="retried") == 2
         assert metric(service, "hoidap_polling_errors_total") == 2
         assert metric(service, "hoidap_errors_total") == 0
@@ -62,7 +62,7 @@ async def test_a_stalled_send_is_retried_and_arrives_once(telegram, start_bot):
     async with start_bot(telegram_timeout_seconds=1) as service:
         telegram.message(QUESTION)
         (reply,) = await telegram.wait_for(timeout=15)
-        await telegram.quiet(0.5)
+        await telegram.quiet(0.3)
         assert metric(service, "hoidap_sends_total", outcome="retried") == 1
         assert metric(service, "hoidap_update_to_answer_seconds_count") == 1
     telegram.unstall()
@@ -76,7 +76,7 @@ async def test_a_blocked_user_is_not_retried_and_gets_no_apology(telegram, start
         await telegram.wait_for()
         telegram.message(QUESTION, user_id=7002)
         await telegram.wait_for(count=2)
-        await telegram.quiet(0.5)
+        await telegram.quiet(0.3)
         assert metric(service, "hoidap_sends_total", outcome="failed") == 1
         assert metric(service, "hoidap_sends_total", outcome="retried") == 0
         assert metric(service, "hoidap_answered_total") == 1
@@ -92,7 +92,7 @@ async def test_a_redelivered_update_is_answered_once(telegram, start_bot):
         telegram.redeliver(asked)
         telegram.message("Giá vàng hôm nay bao nhiêu?")
         await telegram.wait_for(count=2)
-        await telegram.quiet(0.5)
+        await telegram.quiet(0.3)
     assert len(telegram.sent()) == 2
 
 
@@ -132,16 +132,16 @@ async def test_an_old_question_is_answered_with_a_late_note(telegram, start_bot)
 async def test_past_the_backlog_bound_one_busy_reply_and_health_says_why(telegram, start_bot):
     users = range(6001, 6081)
     telegram.stall("sendMessage")
-    async with start_bot(backlog_max_age_seconds=1, telegram_timeout_seconds=5) as service:
+    async with start_bot(backlog_max_age_seconds=0.5, telegram_timeout_seconds=5) as service:
         for user in users:
             telegram.message(QUESTION, user_id=user)
-        await asyncio.sleep(2.5)
+        await asyncio.sleep(1.5)
         reasons = service.health.reasons()
         assert any("oldest question has waited" in reason for reason in reasons)
         assert service.metrics.backlog._value.get() == len(users)
         telegram.unstall()
         replies = await telegram.wait_for(count=len(users), timeout=20)
-        await telegram.quiet(0.5)
+        await telegram.quiet(0.3)
     busy = [r for r in replies if r["text"] == BUSY]
     assert 1 <= len(busy) < len(users)
     assert per_chat(telegram) == dict.fromkeys(users, 1)
