@@ -10,6 +10,7 @@ changes its shard's index and every shard's statistics.
 """
 
 import hashlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -89,9 +90,9 @@ def build_sharded(
     workers: int | None = None,
 ) -> str:
     """Bring the sharded index at `root` up to date with `corpus` in `shards` shards:
-    rebuild the shards whose files changed (as Ray tasks, one core each, with
-    `use_ray`; else one after another here, each with `workers` processes), then merge
-    and save the global statistics. Returns their generation."""
+    rebuild the shards whose files changed (as Ray tasks with `use_ray`, of one core
+    each or HOIDAP_CLUSTER_BUILD_CPUS; else one after another here, each with `workers`
+    processes), then merge and save the global statistics. Returns their generation."""
     # Marked as hoidap's (a foreign folder is refused): only then are generations removed.
     claim_folder(root)
     parts = partition(corpus, shards)
@@ -105,8 +106,11 @@ def build_sharded(
     if use_ray and stale:
         import ray
 
-        task = ray.remote(num_cpus=1, max_retries=1)(build_shard)
-        ray.get([task.remote(*job, 1) for job in jobs])
+        # One core a task by default: on one machine the shards then build side by side; on
+        # nodes of several cores, HOIDAP_CLUSTER_BUILD_CPUS gives each task that many.
+        cpus = int(os.environ.get("HOIDAP_CLUSTER_BUILD_CPUS") or 1)
+        task = ray.remote(num_cpus=cpus, max_retries=1)(build_shard)
+        ray.get([task.remote(*job, cpus) for job in jobs])
     else:
         for job in jobs:
             build_shard(*job, workers)
