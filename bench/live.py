@@ -132,22 +132,24 @@ def latency_and_bytes(corpus: Path, index: Path, documents: int, texts: list[str
 
 def segments_against_merged(corpus: Path, index: Path, texts: list[str]) -> None:
     """10 recent segments of 20 documents each, then the same merged; searches interleaved."""
-    merging.MAX_RECENT = 1000
     folder = corpus / "live-bench-segments"
     folder.mkdir(exist_ok=True)
     with IndexWriter(corpus, index, notice=lambda _: None) as writer:
+        merging.MAX_RECENT, merging.RECENT_SHARE = 0, 0.0
         writer.merge()  # start from one base
+        merging.MAX_RECENT, merging.RECENT_SHARE = 1000, 10.0
         for batch in range(10):
             for n in range(20):
                 k = 1000 + batch * 20 + n
                 (folder / f"sue-{k}.txt").write_text(_document(k), encoding="utf-8")
             writer.update()
         segmented = Engine(writer.index)
-        merging.MAX_RECENT = 0
-        merging.RECENT_SHARE = 0.0
+        merging.MAX_RECENT, merging.RECENT_SHARE = 0, 0.0
+        start = time.perf_counter()
         writer.merge()
+        merge_seconds = time.perf_counter() - start
         merged = Engine(writer.index)
-    assert len(segmented.index.segments) == 11 and len(merged.index.segments) == 1
+    counts = (len(segmented.index.segments), len(merged.index.segments))
     timed: dict[str, list[float]] = {"segments": [], "merged": []}
     for repeat in range(2):
         for text in texts:
@@ -160,7 +162,8 @@ def segments_against_merged(corpus: Path, index: Path, texts: list[str]) -> None
     _emit(
         {
             "step": "segments",
-            "recent_segments": 10,
+            "segments_and_merged_segments": counts,
+            "full_merge_seconds": merge_seconds,
             "search_p50_ms_segments": p50["segments"] * 1000,
             "search_p50_ms_merged": p50["merged"] * 1000,
             "ratio": p50["segments"] / p50["merged"],

@@ -11,8 +11,8 @@ from rank_bm25 import BM25Okapi
 
 from retrieval import Engine
 from retrieval.documents import corpus_files
-from retrieval.index import merging, open_index, save_index, update_index
-from retrieval.index.live import LiveIndex
+from retrieval.index import live_bm25, merging, open_index, save_index, update_index
+from retrieval.index.live import LiveIndex, live_index
 from retrieval.index.merging import merge_segments
 from retrieval.index.model import ARRAYS
 from retrieval.query import query_terms
@@ -81,8 +81,15 @@ def passage_terms(index: LiveIndex, passage: int) -> list[str]:
     return [terms[i] for i in ids.tolist()]
 
 
-def test_scores_over_the_union_are_rank_bm25s(edited: tuple[Path, LiveIndex]) -> None:
-    _, index = edited
+@pytest.mark.parametrize("combined", [True, False])
+def test_scores_over_the_union_are_rank_bm25s(
+    edited: tuple[Path, LiveIndex], combined: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Recent segments scored as one part built in memory, or each on its own."""
+    monkeypatch.setattr(live_bm25, "COMBINED", 50_000 if combined else 0)
+    _, built = edited
+    index = live_index(built.segments, built.fingerprint)
+    assert len(index.bm25._postings) == (2 if combined else 3)
     live = live_passages(index)
     assert len(live) < index.n_passages  # deleted passages are still stored
     reference = BM25Okapi([passage_terms(index, p) for p in live])

@@ -7,6 +7,7 @@ position p of the view is position p - offsets[s] of part s, and a part's values
 be shifted (global sentence or document ids) or mapped (global term ids).
 """
 
+import bisect
 from collections.abc import Sequence
 from typing import Any, overload
 
@@ -34,6 +35,7 @@ class ConcatArray:
         self.offsets = np.zeros(len(self.parts) + 1, dtype=np.int64)
         np.cumsum([len(p) for p in self.parts], out=self.offsets[1:])
         self.dtype = np.dtype(dtype or (self.parts[0].dtype if self.parts else np.int64))
+        self._starts = self.offsets.tolist()
 
     @property
     def shape(self) -> tuple[int]:
@@ -57,17 +59,27 @@ class ConcatArray:
     @overload
     def __getitem__(self, key: slice | np.ndarray) -> np.ndarray: ...
     def __getitem__(self, key: Any) -> Any:
+        # Single items and slices within one part (a sentence's text, its terms) are most
+        # reads: they go straight to the part.
         if isinstance(key, int | np.integer):
             i = int(key) + (len(self) if key < 0 else 0)
             if not 0 <= i < len(self):
                 raise IndexError(key)
-            s = int(self._part_of(np.int64(i)))
-            return self.dtype.type(self._values(s, self.parts[s][i - self.offsets[s]]))
+            s = bisect.bisect_right(self._starts, i) - 1
+            return self.dtype.type(self._values(s, self.parts[s][i - self._starts[s]]))
         if isinstance(key, slice):
             start, stop, step = key.indices(len(self))
             if step != 1:
                 raise IndexError("only slices of step 1")
-            key = np.arange(start, max(start, stop), dtype=np.int64)
+            s = bisect.bisect_right(self._starts, start) - 1
+            if stop <= start:
+                return np.zeros(0, dtype=self.dtype)
+            if s >= 0 and stop <= self._starts[s + 1]:
+                first = self._starts[s]
+                return np.asarray(
+                    self._values(s, self.parts[s][start - first : stop - first]), self.dtype
+                )
+            key = np.arange(start, stop, dtype=np.int64)
         positions = np.asarray(key)
         if positions.dtype == bool:
             positions = np.flatnonzero(positions)

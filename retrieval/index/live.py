@@ -9,6 +9,7 @@ like any index, and with the whole corpus's statistics: BM25 scores over the liv
 passages are exactly rank_bm25's over the union, as if the index were built in one piece.
 """
 
+import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property
@@ -16,12 +17,11 @@ from typing import Any, overload
 
 import numpy as np
 
-from retrieval.bm25 import CorpusStats
-from retrieval.bm25.selection import best
 from retrieval.documents import Document
 from retrieval.index.build import idf_over_documents
 from retrieval.index.concat import ConcatArray, ConcatSequence, concat_offsets
-from retrieval.index.model import PIPELINE_VERSION, Index, offsets
+from retrieval.index.live_bm25 import SegmentedBM25
+from retrieval.index.model import PIPELINE_VERSION, Index
 
 
 def _spans(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -110,12 +110,13 @@ class LiveVocabulary(Mapping[str, int]):
 
     def __init__(self, base: Mapping[str, int], extra: dict[str, int], live: np.ndarray):
         self._base, self._extra, self._live = base, extra, live
+        self._all_live = bool(live.all())
 
     def get_id(self, term: str) -> int | None:
         found = self._base.get(term)
         if found is None:
             found = self._extra.get(term)
-        return found if found is not None and self._live[found] else None
+        return found if found is not None and (self._all_live or self._live[found]) else None
 
     def __getitem__(self, term: str) -> int:
         found = self.get_id(term)
@@ -127,7 +128,15 @@ class LiveVocabulary(Mapping[str, int]):
         return isinstance(term, str) and self.get_id(term) is not None
 
     def __iter__(self) -> Iterator[str]:
-        return (t for t in self.terms() if t in self)
+        return (term for term, _ in self.items())
+
+    def items(self) -> Iterator[tuple[str, int]]:  # type: ignore[override]
+        """(term, id) of the live terms, at the speed of the dicts' own iteration."""
+        both = itertools.chain(self._base.items(), self._extra.items())
+        if self._all_live:
+            return both
+        live = self._live
+        return ((term, i) for term, i in both if live[i])
 
     def __len__(self) -> int:
         return int(np.count_nonzero(self._live))
@@ -135,98 +144,6 @@ class LiveVocabulary(Mapping[str, int]):
     def terms(self) -> list[str]:
         """Every term by global id, live or not."""
         return [*self._base, *self._extra]
-
-
-@dataclass(frozen=True, eq=False)
-class _SegmentStats(CorpusStats):
-    """The whole corpus's statistics in one segment's term ids: `df` taken through the
-    segment's map, and the corpus's idf (its epsilon floor averages over all the corpus's
-    terms, not the segment's)."""
-
-    corpus_idf: np.ndarray = field(default_factory=lambda: np.zeros(0))
-
-    @property
-    def idf(self) -> np.ndarray:  # type: ignore[override]
-        return self.corpus_idf
-
-
-class SegmentedBM25:
-    """BM25 over the segments' passages in segment order, read like `BM25` (`top_k`,
-    `scores`, `idf`, `term_ptr`, `stats`): each segment's postings score with the
-    statistics of the live passages of all segments, and deleted passages score 0 and
-    never match. `term_ptr` gives each term's live passage count (its df) like a single
-    index's postings bounds do."""
-
-    def __init__(
-        self,
-        segments: Sequence[Segment],
-        maps: Sequence[np.ndarray],
-        df: np.ndarray,
-        k1: float,
-        b: float,
-        epsilon: float,
-    ) -> None:
-        n_live = sum(s.live_passages for s in segments)
-        total = sum(s.live_length for s in segments)
-        self.stats = CorpusStats(n_live, total, df, k1, b, epsilon)
-        self.idf = self.stats.idf
-        self.term_ptr = offsets(df)
-        self.k1, self.b, self.epsilon = k1, b, epsilon
-        self._postings = [s.index.bm25.postings for s in segments]
-        self._stats = [
-            _SegmentStats(n_live, total, df[m], k1, b, epsilon, corpus_idf=self.idf[m])
-            for m in maps
-        ]
-        self._dead = [s.deleted_passages for s in segments]
-        # Global ids to each segment's own: its ids in ascending order of global id.
-        # The first segment's map is the identity (its ids are the global ones), and the
-        # largest: sorting it at every swap would cost a second at a million passages.
-        self._orders = [maps[0], *(np.argsort(m, kind="stable") for m in maps[1:])]
-        self._sorted = [maps[0], *(m[o] for m, o in zip(maps[1:], self._orders[1:], strict=True))]
-        self._bounds = offsets(np.array([p.n_docs for p in self._postings], dtype=np.int64))
-
-    @property
-    def n_docs(self) -> int:
-        return int(self._bounds[-1])
-
-    @property
-    def n_terms(self) -> int:
-        return len(self.idf)
-
-    def _local(self, part: int, term_ids: Sequence[int]) -> list[int]:
-        """`term_ids` (global) as the part's own ids, in order, leaving out those it lacks."""
-        found = self._sorted[part]
-        if not len(found):
-            return []
-        ids = np.asarray(term_ids, dtype=np.int64)
-        at = np.minimum(np.searchsorted(found, ids), len(found) - 1)
-        hit = found[at] == ids
-        return self._orders[part][at[hit]].tolist()
-
-    def scores(self, term_ids: Sequence[int]) -> np.ndarray:
-        """Dense scores of every passage; a repeated query term counts once per occurrence."""
-        return np.concatenate(
-            [
-                postings.scores(self._local(i, term_ids), self._stats[i], self._dead[i])
-                for i, postings in enumerate(self._postings)
-            ]
-        )
-
-    def top_k(self, term_ids: Sequence[int], k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Up to k (passages, scores), best first, ties broken by lower index: the best of
-        each segment's own best."""
-        found, scores = [], []
-        for i, postings in enumerate(self._postings):
-            local = self._local(i, term_ids)
-            if local:
-                top, top_scores = postings.top_k(local, k, self._stats[i], self._dead[i])
-                found.append(top + self._bounds[i])
-                scores.append(top_scores)
-        if not found:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        candidates, candidate_scores = np.concatenate(found), np.concatenate(scores)
-        order = np.argsort(candidates, kind="stable")
-        return best(candidates[order], candidate_scores[order], k)
 
 
 class _Picked(Sequence[Any]):
