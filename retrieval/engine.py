@@ -32,6 +32,8 @@ def _bundled_seeds() -> Path:
 
 
 DEFAULT_CORPUS = _bundled_seeds()
+# Typed without diacritics and with an abbreviation, so that every lazy part is filled.
+_WARM_UP = "ai chu tri hop BNG ngay 31/12"
 
 
 def _to_stderr(message: str) -> None:
@@ -87,8 +89,13 @@ class Engine:
         return self._state[1]
 
     def swap(self, index: Index) -> None:
-        """Answer from `index` from now on (one assignment: atomic between questions)."""
-        self._state = (index, Answerer(index))
+        """Answer from `index` from now on (one assignment: atomic between questions).
+        A question asked here first, in the caller's thread (the watcher's), fills what
+        an index works out at its first question (spellings of words typed without
+        diacritics, abbreviations, BM25 norms), so no user's question waits for it."""
+        answerer = Answerer(index)
+        answerer.answer(_WARM_UP)
+        self._state = (index, answerer)
 
     def watch(self, notice: Callable[[str], None] | None = None) -> "Watcher | None":
         """Keep this engine current with its corpus folder from a thread (see `watch`);
