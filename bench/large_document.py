@@ -22,21 +22,26 @@ from bench.common import VINEWSQA
 DEFAULT_SET = VINEWSQA if VINEWSQA.is_file() else Path("/work/shared/benchmarks/vinewsqa-dev.json")
 
 
-def make_document(path: Path, megabytes: int, squad: Path) -> list[str]:
+def make_document(folder: Path, megabytes: int, squad: Path, files: int = 1) -> list[str]:
+    """The text in `files` files of `folder` (one: tuyen-tap.txt); the dev questions."""
     data = json.loads(squad.read_text(encoding="utf-8"))["data"]
     contexts = [p["context"] for a in data for p in a["paragraphs"]]
     questions = [qa["question"] for a in data for p in a["paragraphs"] for qa in p["qas"]]
     target = megabytes << 20
     written = 0
-    with open(path, "w", encoding="utf-8") as out:
+    names = ["tuyen-tap.txt"] if files == 1 else [f"phan-{n:04d}.txt" for n in range(files)]
+    outs = [open(folder / name, "w", encoding="utf-8") for name in names]  # noqa: SIM115
+    for out in outs:
         out.write("Tuyển tập tin tức\n\n")
-        copy = 0
-        while written < target:
-            copy += 1
-            for number, context in enumerate(contexts):
-                text = f"Bản {copy}, tin {number}. {context}\n\n"
-                out.write(text)
-                written += len(text.encode("utf-8"))
+    copy = 0
+    while written < target:
+        copy += 1
+        for number, context in enumerate(contexts):
+            text = f"Bản {copy}, tin {number}. {context}\n\n"
+            outs[(copy * len(contexts) + number) % files].write(text)
+            written += len(text.encode("utf-8"))
+    for out in outs:
+        out.close()
     return questions
 
 
@@ -45,14 +50,17 @@ def main() -> None:
     parser.add_argument("--megabytes", type=int, default=30)
     parser.add_argument("--questions", type=int, default=30)
     parser.add_argument("--squad", type=Path, default=DEFAULT_SET)
+    parser.add_argument(
+        "--files", type=int, default=1, help="the same text in this many files, to compare"
+    )
     args = parser.parse_args()
     from retrieval.engine import Engine
 
     with tempfile.TemporaryDirectory() as folder:
         corpus = Path(folder) / "corpus"
         corpus.mkdir()
-        questions = make_document(corpus / "tuyen-tap.txt", args.megabytes, args.squad)
-        size = (corpus / "tuyen-tap.txt").stat().st_size
+        questions = make_document(corpus, args.megabytes, args.squad, args.files)
+        size = sum(file.stat().st_size for file in corpus.iterdir())
         notices: list[tuple[float, str]] = []
         started = time.perf_counter()
         engine = Engine.open(
@@ -72,7 +80,7 @@ def main() -> None:
             times.append(time.perf_counter() - started)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >> 10
     print(
-        f"document: {size / 2**20:.1f} MB, {engine.index.n_sentences} sentences; "
+        f"{args.files} file(s): {size / 2**20:.1f} MB, {engine.index.n_sentences} sentences; "
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
     print(f"build {build:.1f} s with {len(notices)} progress lines; load {load:.2f} s")

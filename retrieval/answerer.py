@@ -51,10 +51,11 @@ WEIGHTS = np.array([1.0, 0.286, 0.220, 1.387, 1.220, 0.154, 0.352, 1.328, 0.021,
 # more of the question.
 CONTEXT_GAIN = 0.2
 # Documents longer than this many sentences are seen through windows of WINDOW sentences
-# either side of the candidates (see `_units`). The longest ViNewsQA dev article has 38
+# either side of the candidates (see `_units`; 30 MB in one file: 80-86 ms a question with
+# 100, 384-430 ms with 500). The longest ViNewsQA dev article has 38
 # sentences, the longest seed 47.
 LONG_DOCUMENT = 2000
-WINDOW = 500
+WINDOW = 100
 # Document BM25 parameters, measured on ViNewsQA with the documents' idf: k1 0.9-2.0 are
 # within 0.3 points; full length normalisation (b 1.0 against 0.75) adds 0.1-0.4 points of
 # gold document first and hit@1, written and without diacritics (held out).

@@ -22,9 +22,9 @@ def test_units_are_whole_short_documents_and_windows_of_long_ones() -> None:
     first, last = _units(sentence_doc, np.array([3, 12, 2500, 2510, 4000, 5012]))
     assert list(zip(first.tolist(), last.tolist(), strict=True)) == [
         (0, 10),
-        (10, 513),  # 12 +- 500, cut at the document's start
-        (2000, 3011),  # 2500 and 2510 share one window
-        (3500, 4501),
+        (10, 113),  # 12 +- 100, cut at the document's start
+        (2400, 2611),  # 2500 and 2510 share one window
+        (3900, 4101),
         (5010, 5020),
     ]
 

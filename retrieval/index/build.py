@@ -383,9 +383,12 @@ def update_index(
 
     # Documents stream from the readers into the text store and deduplication rather than
     # all being held as parsed objects; the same pool then segments the distinct texts. It
-    # is sized by the files to read, as few files rarely hold enough sentences to repay it.
+    # is sized by the files to read and their bytes: a few small files rarely hold enough
+    # sentences to repay it, one large file does (a 30 MB text was segmented by one process).
     workers = workers or default_workers()
-    with worker_pool(workers, len(to_read) // reading.READ_CHUNK) as pool:
+    to_read_bytes = sum((file_stamp(file) or (0, 0))[0] for file in to_read)
+    jobs = max(len(to_read) // reading.READ_CHUNK, to_read_bytes // reading.POOL_BYTES)
+    with worker_pool(workers, jobs) as pool:
         fresh = _segment_rows(read_corpus(corpus, to_read, pool, progress), vocab, pool, progress)
     # Unreadable files are skipped, so fresh rows line up with the readable ones only.
     readable = {document.path for document in fresh.documents}

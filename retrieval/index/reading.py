@@ -21,6 +21,9 @@ PROGRESS_MIN_STEP = 5000
 # jobs runs in this process, where starting a pool would cost more than it saves.
 READ_CHUNK = 32
 SEGMENT_CHUNK = 256
+# Bytes to read that repay starting a pool even in one file: reading and segmenting 2 MB
+# of text takes seconds, starting the pool a tenth of one.
+POOL_BYTES = 2 << 20
 # Seconds between "still reading" lines while no document finishes.
 HEARTBEAT = 10.0
 
