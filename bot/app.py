@@ -61,7 +61,9 @@ class TelegramRequest(HTTPXRequest):
     async def do_request(self, *args: object, **kwargs: object) -> tuple[int, bytes]:
         status, body = await super().do_request(*args, **kwargs)  # type: ignore[arg-type]
         if status < 500:
-            self._health.contacted()
+            recovered = self._health.contacted()
+            if recovered is not None:
+                logger.info("Telegram reachable again after %.0f s", recovered)
         return status, body
 
 

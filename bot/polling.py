@@ -67,9 +67,6 @@ async def poll(
             await asyncio.sleep(backoff)
             backoff = min(MAX_BACKOFF, backoff * 2)
             continue
-        recovered = health.contacted()
-        if recovered is not None:
-            logger.info("Telegram reachable again after %.0f s", recovered)
         backoff = FIRST_BACKOFF
         rows = [
             (update["update_id"], json.dumps(update, ensure_ascii=False))

@@ -171,9 +171,7 @@ class Sender:
             return RETRY
         except NetworkError as error:
             return await self._retry(reply, error)
-        recovered = self._health.contacted()
-        if recovered is not None:
-            logger.info("Telegram reachable again after %.0f s", recovered)
+        # (bot.app.TelegramRequest tells the health report that Telegram answered.)
         self._backoff = FIRST_BACKOFF
         self._first_failure.pop(reply.id, None)
         await self._store.mark_sent(reply)

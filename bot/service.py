@@ -137,7 +137,6 @@ class Service:
                     )
                 else:
                     await bot.delete_webhook()
-                self.health.contacted()
                 return True
             except InvalidToken:
                 self._token_rejected()

@@ -22,7 +22,10 @@ def metric(service, name: str, **labels: str) -> float:
     return service.metrics.registry.get_sample_value(name, labels or None) or 0.0
 
 
-async def test_refused_connections_during_a_burst_each_question_answered_once(telegram, start_bot):
+async def test_refused_connections_during_a_burst_each_question_answered_once(
+    telegram, start_bot, caplog
+):
+    caplog.set_level(logging.INFO, logger="bot")
     users = range(5001, 5061)
     async with start_bot() as service:
         for user in users[:30]:
@@ -40,6 +43,10 @@ async def test_refused_connections_during_a_burst_each_question_answered_once(te
         assert metric(service, "hoidap_errors_total") == 0
         assert metric(service, "hoidap_sends_total", outcome="delivered") == len(users)
         assert metric(service, "hoidap_answered_total") == len(users)
+    # The outage is one warning line (no traceback) and one line when it is over.
+    warnings = [r for r in caplog.records if r.name.startswith("bot") and r.levelno >= 30]
+    assert len(warnings) == 1 and warnings[0].exc_info is None
+    assert sum("reachable again" in r.getMessage() for r in caplog.records) == 1
 
 
 async def test_server_errors_and_429_on_both_sides_are_retried_without_apology(telegram, start_bot):
