@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from retrieval.cli import add_corpus_args, build_parser, run
+from retrieval.cli import add_corpus_args, build_parser, run, subparser
 from service.command import add_serve_command
 
 # The Telegram stack and the engine are imported by the commands that use them: `hoidap
@@ -40,13 +40,20 @@ def _cmd_chat(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `hoidap` console script."""
     parser, commands = build_parser()
-    service = commands.add_parser(
-        "bot", help="run the Telegram bot (settings from the environment and .env)"
+    service = subparser(
+        commands,
+        "bot",
+        "run the Telegram bot (settings from the environment and .env)",
+        "TELEGRAM_BOT_TOKEN=... hoidap bot --corpus ~/tai-lieu",
     )
     add_corpus_args(service)
     service.set_defaults(func=_cmd_bot)
-    conversation = commands.add_parser(
-        "chat", help="ask questions in the terminal, formatted as the bot would answer"
+    conversation = subparser(
+        commands,
+        "chat",
+        "ask questions in the terminal, formatted as the bot would answer (arrow keys edit "
+        "the line and recall earlier questions; /help lists the commands, /thoat quits)",
+        "hoidap chat --corpus ~/tai-lieu",
     )
     add_corpus_args(conversation)
     conversation.set_defaults(func=_cmd_chat)

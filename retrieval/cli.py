@@ -233,7 +233,7 @@ def _cmd_cache(args: argparse.Namespace) -> int:
     return 0
 
 
-def _subparser(commands: Any, name: str, help_text: str, example: str) -> Any:
+def subparser(commands: Any, name: str, help_text: str, example: str) -> Any:
     return commands.add_parser(
         name,
         help=help_text,
@@ -253,7 +253,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, Any]:
     parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    index = _subparser(
+    index = subparser(
         commands,
         "index",
         "build or refresh the index of a corpus, check it, and list the files left out",
@@ -290,7 +290,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, Any]:
             'hoidap ask --json "Ai chủ trì cuộc họp?"',
         ),
     ]:
-        sub = _subparser(commands, name, help_text, example)
+        sub = subparser(commands, name, help_text, example)
         add_corpus_args(sub)
         sub.add_argument("query", nargs="?", metavar=metavar, help=f"the {metavar.lower()}")
         sub.add_argument("--json", action="store_true", help="one JSON object per query")
@@ -304,7 +304,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, Any]:
             sub.add_argument("-k", type=int, default=5, help="passages to list (default 5)")
         sub.set_defaults(func=func)
 
-    evaluation = _subparser(
+    evaluation = subparser(
         commands,
         "eval",
         "measure retrieval and answers on a SQuAD-format question set",
@@ -322,7 +322,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, Any]:
     )
     evaluation.set_defaults(func=_cmd_eval)
 
-    cache = _subparser(
+    cache = subparser(
         commands,
         "cache",
         "list hoidap's folders in the user cache, or delete those of vanished corpora",
