@@ -18,7 +18,7 @@ from retrieval.tokenizer import FOLDED, folded_phrases, folded_terms, segment
 # Question words say what kind of answer is wanted, but answers never contain them:
 # as query terms they only pull in other questions and headlines.
 QUESTION_WORDS = frozenset(
-    """ai gì cái_gì nào bao_giờ khi_nào lúc_nào ngày_nào năm_nào tháng_nào bao_nhiêu mấy
+    """ai những_ai gì cái_gì nào bao_giờ khi_nào lúc_nào ngày_nào năm_nào tháng_nào bao_nhiêu mấy
     đâu ở_đâu tại_đâu như_thế_nào thế_nào ra_sao vì_sao tại_sao sao không có_phải là_gì
     hả vậy nhỉ nhé ạ""".split()
 )

@@ -47,8 +47,15 @@ _PLACE = re.compile(
 )
 # Two capitalised words in a row after the first word: a name (people, bodies, places).
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-ZĐÂĂÊÔƠƯ][\w]*\s+[A-ZĐÂĂÊÔƠƯ][\w]*")
+# The question side is matched folded: typed without diacritics "nam 2021" is "năm 2021".
+_TIME_FOLDED = re.compile(fold(_TIME.pattern), re.IGNORECASE)
 _CAUSE = re.compile(r"\b(do|vì|bởi|nguyên nhân|khiến|dẫn đến|gây ra|gây nên|lý do|lí do)\b")
-_PERSON = re.compile(r"\b(ông|bà|anh|chị|bác sĩ|BS|ThS|TS|PGS|GS|giáo sư|tiến sĩ|em|cháu|bé)\b")
+_PERSON = re.compile(
+    r"\b(ông|bà|anh|chị|bác sĩ|BS|ThS|TS|PGS|GS|giáo sư|tiến sĩ|em|cháu|bé|đồng chí)\b"
+)
+# A person's full name: three capitalised syllables ("Nguyễn Phú Trọng"); two are as often a
+# place or a country ("Việt Nam", "Hà Nội").
+_FULL_NAME = re.compile(r"\b[A-ZĐÂĂÊÔƠƯ]\w*\s+[A-ZĐÂĂÊÔƠƯ]\w*\s+[A-ZĐÂĂÊÔƠƯ]\w*")
 
 
 def question_kind(question: str) -> Kind | None:
@@ -64,10 +71,21 @@ def _numbers(text: str) -> set[str]:
     return set(re.findall(r"\d+", text))
 
 
+def _new_name(sentence: str, question: str, pattern: re.Pattern[str] = _NAME) -> bool:
+    """A name in `sentence` that `question` does not state ("Bộ LĐTBXH" in a caption that
+    restates "Những ai tham dự tại điểm cầu Bộ LĐTBXH?" is not an answer to it)."""
+    asked = fold(normalize(question)).lower()
+    return any(fold(m.group()).lower() not in asked for m in pattern.finditer(sentence))
+
+
 def offers(kind: Kind, sentence: str, question: str) -> bool:
     """True when `sentence` holds something of `kind` beyond what `question` states."""
     if kind in (Kind.NUMBER, Kind.TIME) and not (_numbers(sentence) - _numbers(question)):
-        return kind is Kind.TIME and bool(_TIME.search(sentence)) and not _TIME.search(question)
+        return (
+            kind is Kind.TIME
+            and bool(_TIME.search(sentence))
+            and not _TIME_FOLDED.search(fold(normalize(question)))
+        )
     if kind is Kind.NUMBER:
         return bool(_NUMBER.search(sentence))
     if kind is Kind.TIME:
@@ -76,4 +94,4 @@ def offers(kind: Kind, sentence: str, question: str) -> bool:
         return bool(_PLACE.search(sentence))
     if kind is Kind.CAUSE:
         return bool(_CAUSE.search(sentence))
-    return bool(_NAME.search(sentence) or _PERSON.search(sentence))
+    return _new_name(sentence, question, _FULL_NAME) or bool(_PERSON.search(sentence))

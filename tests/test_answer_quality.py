@@ -69,3 +69,12 @@ def test_the_corpus_votes_for_the_reading_of_folded_syllables(engine: Engine) ->
     # A word the corpus never uses stays as typed; a question with diacritics is untouched.
     assert restore(index, "xyzzy Bo Ngoai giao") == "xyzzy Bộ Ngoại giao"
     assert restore(index, "Bộ Ngoai giao") == "Bộ Ngoai giao"
+
+
+@pytest.mark.parametrize("typed", [False, True], ids=["diacritics", "no-diacritics"])
+@pytest.mark.parametrize("item", DATA["caption"], ids=lambda item: item["question"])
+def test_a_caption_restating_the_question_gives_way_to_the_answer(
+    engine: Engine, item: dict, typed: bool
+) -> None:
+    question = fold(item["question"]) if typed else item["question"]
+    assert _first_holds(engine, question, item["expect"])
