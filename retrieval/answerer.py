@@ -145,7 +145,7 @@ def choose(
     score, leans)` makes the citation of candidate `row`."""
     if not query.groups:
         return Answer(question, answered=False, hint=EMPTY_HINT)
-    if abstains(support(features), known_words(query)):
+    if abstains(support(features), known_words(query), query.unknown_pairs):
         return Answer(question, answered=False, hint=NOT_FOUND_HINT)
     scores = features @ weights
     citations: list[Citation] = []
