@@ -5,6 +5,7 @@ processes follow one writer; a crash in the middle of a merge leaves a usable in
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -184,7 +185,7 @@ out.write_text(json.dumps({"errors": errors, "asked": asked, "names": names, "la
 
 
 CRASH = """
-import os, sys
+import os, signal, sys
 from pathlib import Path
 from retrieval.index import IndexWriter, merging, storage, segments
 
@@ -197,14 +198,22 @@ def crash_after(function, after):
         global calls
         calls += 1
         if calls > after:
-            os._exit(9)
+            # The whole writer, the merging child and its parent, as by kill -9.
+            os.killpg(0, signal.SIGKILL)
         return function(*args, **kwargs)
     return crashing
 
 if point == "writing":  # in the middle of writing the merged segment's arrays
     storage._write_array = crash_after(storage._write_array, 5)
 elif point == "pointer":  # the new manifest written, LIVE not yet replaced
-    segments.os.replace = crash_after(os.replace, 0)
+    replace = os.replace
+
+    def replace_or_crash(source, target):
+        if str(target).endswith("LIVE"):
+            os.killpg(0, signal.SIGKILL)
+        replace(source, target)
+
+    segments.os.replace = replace_or_crash
 with IndexWriter(corpus, path, settle=0.0, notice=lambda _: None) as writer:
     writer.merge()
 sys.exit(3)
@@ -229,9 +238,12 @@ def test_a_crash_mid_merge_leaves_a_consistent_index(
     script = tmp_path / "crash.py"
     script.write_text(CRASH, encoding="utf-8")
     crashed = subprocess.run(
-        [sys.executable, str(script), str(corpus), str(path), point], cwd=ROOT, timeout=120
+        [sys.executable, str(script), str(corpus), str(path), point],
+        cwd=ROOT,
+        timeout=120,
+        start_new_session=True,
     )
-    assert crashed.returncode == 9
+    assert crashed.returncode == -signal.SIGKILL
     after = load_index(path, verify=True)
     assert after.manifest == before.manifest
     assert [d.path for d in after.live_documents] == [d.path for d in before.live_documents]

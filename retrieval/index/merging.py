@@ -13,6 +13,10 @@ ids), without reading or segmenting anything again; the result is the segment a 
 the same documents, in the same order, gives.
 """
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
 import numpy as np
 
 from retrieval.index.build import (
@@ -24,7 +28,8 @@ from retrieval.index.build import (
 )
 from retrieval.index.live import LiveIndex, LiveVocabulary
 from retrieval.index.model import Index
-from retrieval.index.reading import default_workers
+from retrieval.index.reading import default_workers, ignore_interrupts
+from retrieval.index.segments import write_segment
 
 MAX_RECENT = 10
 RECENT_SHARE = 0.1
@@ -81,3 +86,32 @@ def merge_segments(
         rows, vocab, "", index.passage_sentences, None, workers or default_workers()
     )
     return merged, kept
+
+
+# The merge a forked child runs (set before the fork: the live index's memory maps cannot be
+# pickled, and a forked child has them already).
+_JOB: tuple[LiveIndex, list[int], int | None, Path, str] | None = None
+
+
+def _merge_and_write() -> list[np.ndarray]:
+    assert _JOB is not None
+    index, positions, workers, folder, name = _JOB
+    merged, kept = merge_segments(index, positions, workers)
+    write_segment(folder, merged, name)
+    return kept
+
+
+def merge_in_child(
+    index: LiveIndex, positions: list[int], workers: int | None, folder: Path, name: str
+) -> list[np.ndarray]:
+    """`merge_segments`, written as segment `name` of `folder`, in a forked process: a
+    merge is minutes of work at a million passages, partly in Python, and in the serving
+    process it would hold Python's lock away from the questions being answered."""
+    global _JOB
+    _JOB = (index, positions, workers, folder, name)
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(1, mp_context=context, initializer=ignore_interrupts) as pool:
+            return pool.submit(_merge_and_write).result()
+    finally:
+        _JOB = None

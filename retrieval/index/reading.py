@@ -93,7 +93,7 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-def _ignore_interrupts() -> None:
+def ignore_interrupts() -> None:
     # Ctrl-C reaches every process of the terminal's group: the workers leave it to the
     # parent, which stops the pool, rather than each printing a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -107,7 +107,7 @@ def worker_pool(workers: int, jobs: int) -> Iterator[Any]:
         yield None
         return
     context = multiprocessing.get_context("fork")
-    with context.Pool(min(workers, jobs), initializer=_ignore_interrupts) as pool:
+    with context.Pool(min(workers, jobs), initializer=ignore_interrupts) as pool:
         yield pool
 
 

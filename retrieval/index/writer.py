@@ -22,9 +22,10 @@ import numpy as np
 
 from retrieval import formats
 from retrieval.documents import CorpusError, corpus_files
+from retrieval.index import storage
 from retrieval.index.build import update_index
 from retrieval.index.live import LiveIndex, Segment
-from retrieval.index.merging import merge_plan, merge_segments
+from retrieval.index.merging import merge_in_child, merge_plan
 from retrieval.index.model import Index, IndexMissing, IndexUnreadable
 from retrieval.index.reading import file_stamp
 from retrieval.index.segments import (
@@ -290,12 +291,12 @@ class IndexWriter:
         if not positions:
             return False
         sources = [snapshot.segments[p] for p in positions]
-        merged, kept = merge_segments(snapshot, positions, self.workers)
         name = segment_name()
         with self._commits:
             self._writing.add(name)
         try:
-            write_segment(self.path, merged, name)
+            kept = merge_in_child(snapshot, positions, self.workers, self.path, name)
+            merged = storage.load_index(self.path / name, self.verify)
             with self._commits:
                 self._commit_merge(name, merged, sources, kept)
         finally:
