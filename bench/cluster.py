@@ -126,6 +126,9 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("bench/data/cluster-work"))
     parser.add_argument("--out", type=Path, default=Path("bench/out"))
     parser.add_argument("--skip-single", action="store_true", help="reuse the single index")
+    parser.add_argument(
+        "--skip-build", action="store_true", help="serve the indexes already in --work"
+    )
     args = parser.parse_args()
     import ray
 
@@ -138,7 +141,7 @@ def main() -> None:
         "load_before": _load(),
     }
     single = args.work / "single"
-    if not args.skip_single:
+    if not (args.skip_single or args.skip_build):
         _log("building the single index")
         report["single_build_seconds"] = build_single(args.corpus, single)
         report["load_after_single"] = _load()
@@ -151,9 +154,10 @@ def main() -> None:
         log_to_driver=False,
     )
     report["ray_init_seconds"] = time.perf_counter() - start
-    _log("building the sharded index")
-    report.update(build_sharded_timed(args.corpus, args.work / "sharded", args.shards))
-    report["load_after_sharded"] = _load()
+    if not args.skip_build:
+        _log("building the sharded index")
+        report.update(build_sharded_timed(args.corpus, args.work / "sharded", args.shards))
+        report["load_after_sharded"] = _load()
     if "single_build_seconds" in report:
         report["build_ratio"] = report["build_seconds"] / report["single_build_seconds"]
     report.update(

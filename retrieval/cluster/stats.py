@@ -29,16 +29,17 @@ from retrieval.index.records import document_records
 @dataclass(eq=False)
 class Overlay:
     """One shard's view of the global statistics, indexed by its own ids: per term the
-    global passage frequency `df`, `idf` and `document_idf`; per document the global id
-    of its first sentence and first passage."""
+    global id `term`, passage frequency `df`, `idf` and `document_idf`; per document the
+    global id of its first sentence and first passage."""
 
+    term: np.ndarray
     df: np.ndarray
     idf: np.ndarray
     document_idf: np.ndarray
     doc_sentence: np.ndarray
     doc_passage: np.ndarray
 
-    NAMES = ("df", "idf", "document_idf", "doc_sentence", "doc_passage")
+    NAMES = ("term", "df", "idf", "document_idf", "doc_sentence", "doc_passage")
 
 
 @dataclass(eq=False)
@@ -197,6 +198,7 @@ def merge(shards: list[Index]) -> tuple[GlobalStats, list[Overlay]]:
     document_idf = np.log1p((n_documents - doc_df + 0.5) / (doc_df + 0.5))
     overlays = [
         Overlay(
+            term=ids,
             df=passage_df[ids],
             idf=corpus.idf[ids],
             document_idf=document_idf[ids],
