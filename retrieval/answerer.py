@@ -12,6 +12,7 @@ not answered: quoting a loosely related sentence as an answer would mislead more
 saying nothing. `retrieval/abstention.py` decides how little is too little.
 """
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -244,8 +245,6 @@ class Answerer:
         self.unknown_weight = float(index.bm25.idf.max()) if len(index.vocab) else 1.0
         n_docs = max(len(index.documents), 1)
         self.average_doc_terms = max(float(index.sentence_term_ptr[-1]) / n_docs, 1.0)
-        # A shard of a sharded index sets each of its term ids' id in the whole index.
-        self.term_order: np.ndarray | None = None
 
     def _matches(
         self, query: Query, starts: np.ndarray, ends: np.ndarray
@@ -303,12 +302,11 @@ class Answerer:
         norm = DOC_K1 * (
             1 - DOC_B + DOC_B * (ptr[found.last] - ptr[found.first]) / self.average_doc_terms
         )
-        ids, tf = found.ids, found.tf
-        if self.term_order is not None:
-            # The terms summed in the order of the whole index's ids: the same doubles.
-            order = np.argsort(self.term_order[ids], kind="stable")
-            ids, tf = ids[order], tf[:, order]
-        return (tf * (DOC_K1 + 1) / (tf + norm[:, None])) @ self.index.document_idf[ids]
+        tf = found.tf
+        weights = tf * (DOC_K1 + 1) / (tf + norm[:, None]) * self.index.document_idf[found.ids]
+        # Each row summed exactly (then rounded once): the same double whatever the order of
+        # the terms' ids and the number of rows, which differ in a shard of a sharded index.
+        return np.array([math.fsum(row) for row in weights.tolist()])
 
     @staticmethod
     def _local_weights(found: _Documents, word_weights: np.ndarray) -> np.ndarray:

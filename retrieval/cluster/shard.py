@@ -103,7 +103,6 @@ class Shard:
         self.terms: list[str] | None = None
         self.answerer = self.engine.answerer
         self.answerer.average_doc_terms = float(meta["average_doc_terms"])
-        self.answerer.term_order = overlay.term
         # Global id of every local passage, and of each document's first sentence.
         passage_doc = np.asarray(index.sentence_doc)[np.asarray(index.passage_sentence_ptr[:-1])]
         first_passage = np.searchsorted(passage_doc, np.arange(len(overlay.doc_passage)))
