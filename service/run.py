@@ -49,18 +49,43 @@ def check_keys(settings: ApiSettings) -> None:
         )
 
 
-def listen(host: str, port: int) -> socket.socket:
-    """The listening socket, bound before the index is loaded so a taken port fails fast."""
+def listen(host: str, port: int, workers: bool = False) -> socket.socket:
+    """The listening socket, bound before the index is loaded so a taken port fails fast.
+    For `workers`, the port is only held: each worker listens on a socket of its own."""
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if workers:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
-        # Listening now queues early clients until the server accepts, instead of refusing.
-        sock.listen(2048)
+        if not workers:
+            # Listening now queues early clients until the server accepts, not refuses.
+            sock.listen(2048)
     except OSError as error:
         raise ServeError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
     return sock
+
+
+def _worker_socket(held: socket.socket) -> socket.socket:
+    # One listening socket per worker on the same port (SO_REUSEPORT): the kernel spreads
+    # new connections over them. With one shared socket, the worker that wins the first
+    # accepts would keep every long-lived keep-alive connection of a proxy.
+    own = socket.socket(held.family, socket.SOCK_STREAM)
+    own.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    own.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    own.bind(held.getsockname()[:2])
+    own.listen(2048)
+    held.close()
+    return own
+
+
+def _wait_until_accepting(address: tuple[str, int], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(address, timeout=1):
+            return
+        time.sleep(0.05)
 
 
 def configure_logging(level: str, secrets: list[str]) -> None:
@@ -125,8 +150,8 @@ def start_in_thread(server, sock: socket.socket) -> threading.Thread:  # type: i
 
 
 def run_workers(engine: Engine, settings: ApiSettings, sock: socket.socket) -> int:
-    """`settings.api_workers` processes forked once the index is loaded, all accepting on
-    one socket. Python answers on one core per process; the forked processes share the
+    """`settings.api_workers` processes forked once the index is loaded, listening on one
+    port. Python answers on one core per process; the forked processes share the
     index's memory maps, so each costs only its own ~100 MB. Stops them all on SIGTERM or
     SIGINT, or when one of them dies."""
     children: set[int] = set()
@@ -135,11 +160,14 @@ def run_workers(engine: Engine, settings: ApiSettings, sock: socket.socket) -> i
         if pid == 0:  # the worker: its own event loop, threads and metrics from here on
             code = 1
             try:
-                make_server(engine, settings).run(sockets=[sock])
+                make_server(engine, settings).run(sockets=[_worker_socket(sock)])
                 code = 0
             finally:
                 os._exit(code)
         children.add(pid)
+    _wait_until_accepting(sock.getsockname()[:2])
+    host, port = sock.getsockname()[:2]
+    logger.info("API and page on http://%s:%s/ (OpenAPI: /docs)", host, port)
 
     def stop(*_: object) -> None:
         for child in children:
@@ -195,16 +223,17 @@ def serve(args: argparse.Namespace) -> int:
         if bot_settings.webhook_secret:
             hidden.append(bot_settings.webhook_secret.get_secret_value())
     try:
-        sock = listen(settings.api_host, settings.api_port)
+        workers = bot_settings is None and settings.api_workers > 1
+        sock = listen(settings.api_host, settings.api_port, workers)
     except ServeError as error:
         print(f"hoidap: error: {error}", file=sys.stderr)
         return 1
     configure_logging(settings.log_level, hidden)
     engine = Engine.open(settings.corpus, settings.index)
+    if workers:
+        return run_workers(engine, settings, sock)
     host, port = sock.getsockname()[:2]
     logger.info("API and page on http://%s:%s/ (OpenAPI: /docs)", host, port)
-    if bot_settings is None and settings.api_workers > 1:
-        return run_workers(engine, settings, sock)
     server = make_server(engine, settings)
     if bot_settings is None:
         server.run(sockets=[sock])
