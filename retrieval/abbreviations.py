@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from retrieval.normalize import fold, normalize
+from retrieval.numbers import NUMBERED_AFTER, from_roman
 from retrieval.tokenizer import index_terms
 
 if TYPE_CHECKING:
@@ -171,6 +172,29 @@ def _inside(term: str, span: tuple[str, ...]) -> bool:
     return any(list(span[i : i + n]) == syllables for i in range(len(span) - n + 1))
 
 
+# An abbreviation with several meanings (ĐH: Đại hội or Đại học) followed by a numeral
+# ("ĐH XIV", "ĐH 14") means the one that takes a number; after "trường" or before the name
+# of a school it means a university.
+_SCHOOL = frozenset("truong sinh tuyen bach quoc su y kinh luat my".split())
+
+
+def _in_context(
+    found: list[tuple[tuple[str, ...], str]], before: list[str], after: list[str]
+) -> list[tuple[tuple[str, ...], str]]:
+    """The meanings of one form at a place in the question that fit its neighbours."""
+    if len({other for _, other in found}) < 2:
+        return found
+    numbered = bool(after) and (after[0].isdigit() or from_roman(after[0].upper()) is not None)
+    schooling = bool(set(before + after) & _SCHOOL)
+    chosen = [
+        (side, other)
+        for side, other in found
+        if (numbered and "_".join(words(other)) in NUMBERED_AFTER)
+        or (schooling and not numbered and "_".join(words(other)) == "dai_hoc")
+    ]
+    return chosen or found
+
+
 def other_forms(index: Index, text: str, terms: Iterable[str]) -> dict[str, list[str]]:
     """For each query term inside an abbreviation or a long form in `text`, the rarest
     term of the other form: "bng" -> ["~bo_ngoai"], "~ngoai" -> ["bng"]."""
@@ -178,9 +202,12 @@ def other_forms(index: Index, text: str, terms: Iterable[str]) -> dict[str, list
     known = forms(index)
     spans: list[tuple[tuple[str, ...], str]] = []
     for i, word in enumerate(said):
-        for side, other in known.get(word, []):
-            if tuple(said[i : i + len(side)]) == side:
-                spans.append((side, other))
+        found = [
+            (side, other)
+            for side, other in known.get(word, [])
+            if tuple(said[i : i + len(side)]) == side
+        ]
+        spans += _in_context(found, said[i - 1 : i], said[i + 1 : i + 2])
     extra: dict[str, list[str]] = {}
     for side, other in spans:
         marker = _marker(index, other)

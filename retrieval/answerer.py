@@ -20,6 +20,7 @@ import numpy as np
 
 from retrieval.abstention import abstains, known_words
 from retrieval.chitchat import chitchat_reply
+from retrieval.citing import cited_order
 from retrieval.index import Index
 from retrieval.query import Query, parse_query, search_terms
 from retrieval.question_types import offers, question_kind
@@ -57,13 +58,6 @@ CONTEXT_GAIN = 0.2
 # sentences, the longest seed 47.
 LONG_DOCUMENT = 2000
 WINDOW = 100
-# A first sentence that restates the question (a caption, a headline: this share or more
-# of its idf weight is the question's) and lacks the kind of answer asked for gives way to
-# the best sentence of its article that offers it, if that scores at most RESTATES_MARGIN
-# less. Measured on ViNewsQA dev (hit@1 written / without diacritics): unchanged for shares
-# 0.6-0.7 and margins 0.3-1.0 (63.24 / 62.31), lower from share 0.5 (63.08 / 62.11 at 1.0).
-RESTATES_SHARE = 0.6
-RESTATES_MARGIN = 1.0
 # Document BM25 parameters, measured on ViNewsQA with the documents' idf: k1 0.9-2.0 are
 # within 0.3 points; full length normalisation (b 1.0 against 0.75) adds 0.1-0.4 points of
 # gold document first and hit@1, written and without diacritics (held out).
@@ -151,7 +145,14 @@ def choose(
     scores = features @ weights
     citations: list[Citation] = []
     seen: set[str] = set()
-    for i in _order(sentences, features, scores, cite):
+    order = cited_order(
+        sentences,
+        scores,
+        features[:, _KIND],
+        features[:, _ECHO_WEIGHT],
+        lambda row: cite(row, 0.0, False).document.doc_id,
+    )
+    for i in order:
         leans = bool(features[i, _CONTEXT_GAIN] >= CONTEXT_GAIN)
         citation = cite(i, float(scores[i]), leans)
         if citation.text in seen:
@@ -188,28 +189,6 @@ def _units(sentence_doc: np.ndarray, sentences: np.ndarray) -> tuple[np.ndarray,
         ranges.append((start, end))
     ranges.sort()
     return np.array([a for a, _ in ranges]), np.array([b for _, b in ranges])
-
-
-def _order(
-    sentences: np.ndarray,
-    features: np.ndarray,
-    scores: np.ndarray,
-    cite: Callable[[int, float, bool], Citation],
-) -> list[int]:
-    """Candidate rows best first; a restating first sentence without the kind of answer
-    asked for after its article's best sentence that has one (RESTATES_SHARE)."""
-    order = np.lexsort((sentences, -scores)).tolist()
-    first = order[0]
-    if features[first, _KIND] or features[first, _ECHO_WEIGHT] < RESTATES_SHARE:
-        return order
-    document = cite(first, 0.0, False).document.doc_id
-    for i in order[1:]:
-        if scores[i] < scores[first] - RESTATES_MARGIN:
-            break
-        if features[i, _KIND] and cite(i, 0.0, False).document.doc_id == document:
-            order.remove(i)
-            return [i, *order]
-    return order
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,14 @@ lowercase text (in ALL CAPS text every word is uppercase, so there a preceding w
 needed too).
 
 A date is "31/12", "31-12" or "ngày 31 tháng 12": the first two segment to the terms
-"31", "12", so "tháng" between a day and a month is the only word that needs dropping.
+"31", "12", so "tháng" between a day and a month is the only word that needs dropping. A
+month and year likewise: "tháng 12/2025", "12-2025", "tháng 12 năm 2025" all hold "12" and
+"2025", so "tháng" and "năm" around them are dropped.
+
+Numbers written as words after a word that takes a number ("lần thứ mười bốn", "khóa mười
+sáu", "phiên họp thứ năm") are written as digits before anything else, so the numerals
+above apply to them; after a bare "thứ" only from ten on, as "thứ hai" ... "thứ bảy" are
+also the days of the week.
 """
 
 import re
@@ -18,7 +25,7 @@ from retrieval.normalize import fold, normalize
 
 # Folded, lowercased: the one or two words before a number that make it an ordinal or a
 # name ("Đại hội XIV", "khóa XIII", "lần thứ 14", "thế kỷ XXI", "Hội nghị Trung ương 8").
-_NUMBERED_AFTER = frozenset(
+NUMBERED_AFTER = frozenset(
     """dai_hoi khoa thu the_ky trung_uong phien ky nhiem_ky hoi_nghi quoc_hoi lan""".split()
 )
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50}
@@ -28,6 +35,18 @@ _LARGEST_NAMED = 50
 _LARGEST_STANDALONE = 39
 _WORD = re.compile(r"[^\W_]+")
 _DAY_MONTH = re.compile(r"\b(\d{1,2})\s+thang\s+(\d{1,2})\b")
+_MONTH_YEAR = re.compile(r"\bthang\s+(\d{1,2})(?:\s*[/-]\s*|\s+nam\s+)(\d{4})\b")
+# Folded number words: units, and "muoi" for both mười (ten) and mươi (tens).
+_UNITS = {
+    "mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "lam": 5,
+    "sau": 6, "bay": 7, "tam": 8, "chin": 9,
+}  # fmt: skip
+# Words after which a number is an ordinal or a name: "lần thứ", "khóa", "Đại hội" ...
+_TAKES_NUMBER = re.compile(
+    r"\b(lan thu|phien hop thu|phien thu|hoi nghi thu|ky hop thu|khoa|dai hoi|trung uong|"
+    r"hoi nghi trung uong|phien|ky hop|lan)\s+$"
+)
+_SPELLED = re.compile(r"[^\W\d_]+(?:\s+[^\W\d_]+){0,3}")
 
 
 def to_roman(n: int) -> str:
@@ -57,7 +76,7 @@ def numeral_alternates(text: str) -> dict[str, str]:
     for i, word in enumerate(words):
         before = [fold(w).lower() for w in words[max(i - 2, 0) : i]]
         named = bool(before) and (
-            before[-1] in _NUMBERED_AFTER or "_".join(before) in _NUMBERED_AFTER
+            before[-1] in NUMBERED_AFTER or "_".join(before) in NUMBERED_AFTER
         )
         if word.isdigit():
             if named and 0 < int(word) <= _LARGEST_NAMED:
@@ -74,6 +93,52 @@ def numeral_alternates(text: str) -> dict[str, str]:
     return alternates
 
 
+def _spelled_value(words: list[str]) -> tuple[int, int] | None:
+    """The number the first of `words` (folded) spell and how many words it takes:
+    "muoi bon" (14), "hai muoi" (20), "hai muoi mot" (21), "nam" (5)."""
+    if not words:
+        return None
+    if words[0] == "muoi":
+        unit = _UNITS.get(words[1]) if len(words) > 1 else None
+        return (10 + unit, 2) if unit and words[1] != "mot" else (10, 1)
+    tens = _UNITS.get(words[0])
+    if tens is None or words[0] in ("lam", "tu"):
+        return None
+    if len(words) > 1 and words[1] == "muoi" and tens > 1:
+        unit = _UNITS.get(words[2]) if len(words) > 2 else None
+        return (tens * 10 + unit, 3) if unit and words[2] != "nam" else (tens * 10, 2)
+    return tens, 1
+
+
+def spelled_numbers(text: str) -> str:
+    """`text` with numbers written as words after a word that takes a number written as
+    digits: "Đại hội lần thứ mười bốn" -> "Đại hội lần thứ 14"."""
+    text = normalize(text)
+    folded = fold(text)
+    if len(folded) != len(text):
+        return text
+    out, last = [], 0
+    for match in re.finditer(r"[^\W\d_]+", folded):
+        if match.start() < last:
+            continue
+        before = folded[max(0, match.start() - 25) : match.start()].lower()
+        words = folded[match.start() :].lower().split()[:3]
+        words = [re.sub(r"\W.*", "", w) for w in words]
+        found = _spelled_value(words)
+        if found is None:
+            continue
+        value, length = found
+        after_thu = re.search(r"\bthu\s+$", before)
+        if not (_TAKES_NUMBER.search(before) or (after_thu and value >= 10)):
+            continue
+        end = match.start()
+        for _ in range(length):
+            end = re.compile(r"\s*[^\W\d_]+").match(folded, end).end()
+        out.append(text[last : match.start()] + str(value))
+        last = end
+    return "".join(out) + text[last:]
+
+
 def date_fillers(text: str) -> set[str]:
     """The terms of "tháng" in "31 tháng 12" (segmented, folded and its folded pairs): a
     date written 31/12 has none of them, so a question should not need them."""
@@ -82,7 +147,13 @@ def date_fillers(text: str) -> set[str]:
         day, month = match.groups()
         if 1 <= int(day) <= 31 and 1 <= int(month) <= 12:
             fillers |= {"tháng", "~thang", f"~{day}_thang", f"~thang_{month}"}
+    for match in _MONTH_YEAR.finditer(fold(normalize(text)).lower()):
+        month, year = match.groups()
+        if 1 <= int(month) <= 12:
+            fillers |= {"tháng", "~thang", f"~thang_{month}"}
+            if " nam " in match.group():
+                fillers |= {"năm", "~nam", f"~{month}_nam", f"~nam_{year}"}
     return fillers
 
 
-__all__ = ["date_fillers", "from_roman", "numeral_alternates", "to_roman"]
+__all__ = ["date_fillers", "from_roman", "numeral_alternates", "spelled_numbers", "to_roman"]

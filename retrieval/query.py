@@ -13,7 +13,7 @@ from retrieval.abbreviations import other_forms
 from retrieval.accents import restore
 from retrieval.index import Index
 from retrieval.normalize import fold, has_diacritics
-from retrieval.numbers import date_fillers, numeral_alternates
+from retrieval.numbers import date_fillers, numeral_alternates, spelled_numbers
 from retrieval.tokenizer import FOLDED, folded_phrases, folded_terms, segment
 
 # Question words say what kind of answer is wanted, but answers never contain them:
@@ -125,7 +125,7 @@ def parse_query(
     corpus spells them (`retrieval.accents`), preferring the spellings of the passages the
     folded question retrieves (`feedback`: a sharded index asks its shards), and then
     parsed as if written so."""
-    text = _ASKS_NAME.sub(r"\2\4", text)
+    text = _ASKS_NAME.sub(r"\2\4", spelled_numbers(text))
     if has_diacritics(text):
         return _parse(index, text, text)
     folded = _parse(index, text, None)

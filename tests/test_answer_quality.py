@@ -13,6 +13,7 @@ from bot.formatting import answer_lines, to_text
 from retrieval import Engine
 from retrieval.accents import restore
 from retrieval.normalize import fold
+from retrieval.numbers import spelled_numbers
 from retrieval.query import parse_query
 
 DATA = json.loads((Path(__file__).parent / "data" / "seed_questions_15.json").read_text("utf-8"))
@@ -102,3 +103,48 @@ def test_most_questions_about_what_the_seeds_never_mention_are_declined(engine: 
     declined = [q for q in DATA["unanswerable"] if not engine.ask(q).answered]
     assert len(declined) >= 10, declined
     assert parse_query(engine.index, "Chủ tịch Quốc hội là ai?").unknown_pairs > 0
+
+
+@pytest.mark.parametrize(
+    ("text", "digits"),
+    [
+        ("Đại hội lần thứ mười bốn diễn ra ở đâu", "Đại hội lần thứ 14 diễn ra ở đâu"),
+        ("dai hoi lan thu muoi bon", "dai hoi lan thu 14"),
+        ("đại biểu Quốc hội khóa mười sáu", "đại biểu Quốc hội khóa 16"),
+        ("Phiên họp thứ năm của Ban Chỉ đạo", "Phiên họp thứ 5 của Ban Chỉ đạo"),
+        ("lần thứ hai mươi mốt", "lần thứ 21"),
+        ("Hội nghị thứ hai mươi", "Hội nghị thứ 20"),
+        # Days of the week and plain counts stay words.
+        ("họp vào thứ hai tuần này", "họp vào thứ hai tuần này"),
+        ("năm người tham dự", "năm người tham dự"),
+    ],
+)
+def test_numbers_written_as_words_become_digits(text: str, digits: str) -> None:
+    assert spelled_numbers(text) == digits
+
+
+def _forms(engine: Engine, question: str, word: str) -> set[str]:
+    query = parse_query(engine.index, question)
+    terms = {i: t for t, i in engine.index.vocab.items()}
+    return {
+        terms[i] for w, g in zip(query.words, query.groups, strict=True) if w == word for i in g
+    }
+
+
+def test_a_number_in_words_matches_its_roman_numeral(engine: Engine) -> None:
+    assert {"14", "xiv"} <= _forms(engine, "Đại hội lần thứ mười bốn ở đâu?", "14")
+
+
+def test_month_and_year_need_no_word_thang(engine: Engine) -> None:
+    for question in ("Việt Nam giữ vai trò gì từ tháng 9/2022?", "vai tro tu thang 9 nam 2022"):
+        words = parse_query(engine.index, question).words
+        assert "~thang" not in words and "~9" in words and "~2022" in words
+    assert "~nam" not in parse_query(engine.index, "vai tro tu thang 9 nam 2022").words
+
+
+def test_dh_means_dai_hoi_before_a_numeral_and_dai_hoc_at_a_school(engine: Engine) -> None:
+    congress = _forms(engine, "Bộ Ngoại giao họp phục vụ ĐH XIV vào ngày nào?", "đh")
+    assert "đại_hội" in congress and "~hoc" not in congress
+    school = _forms(engine, "Điểm chuẩn trường ĐH Bách khoa là bao nhiêu?", "đh")
+    assert "đại_hội" not in school
+    assert "đại_hội" in _forms(engine, "ĐH diễn ra khi nào?", "đh")
