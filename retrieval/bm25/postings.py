@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from retrieval.bm25.building import build_postings, term_bounds
+from retrieval.bm25.pruning import Scratch, pruned_top_k
 from retrieval.bm25.selection import best
 from retrieval.bm25.stats import CorpusStats
 
@@ -13,6 +14,9 @@ _SAMPLE_STRIDE = 16
 # Postings weighed at a time when scoring: the weights and their denominators then stay in
 # cache between the passes over them (15-18% faster than whole posting lists at 100k-1M).
 _SCORE_BLOCK = 1 << 15
+# Queries reaching at least this many postings are pruned by the compiled kernel; smaller
+# ones are scored in full with numpy, which costs less than loading the kernel.
+PRUNE_MIN_POSTINGS = 50_000
 
 
 class Postings:
@@ -48,6 +52,7 @@ class Postings:
         self.term_min_len = term_min_len
         # (avgdl, k1, b) -> norms of every document: computed once per statistics.
         self._norms: tuple[tuple[float, float, float], np.ndarray] | None = None
+        self._scratch = Scratch()
 
     @classmethod
     def build(cls, ptr: np.ndarray, ids: np.ndarray, n_terms: int, threads: int = 1) -> "Postings":
@@ -171,9 +176,14 @@ class Postings:
         used = self.used(term_ids, stats)
         if k <= 0 or not used:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        scores = self.scores(used, stats)
         idf = stats.idf
-        if deleted is None and all(idf[term] > 0 for term in used):
+        positive = all(idf[term] > 0 for term in used)
+        reached = sum(int(self.term_ptr[t + 1] - self.term_ptr[t]) for t in used)
+        if positive and reached >= PRUNE_MIN_POSTINGS:
+            candidates, cand_scores = pruned_top_k(self, used, k, stats, deleted, self._scratch)
+            return best(candidates, cand_scores, k)
+        scores = self.scores(used, stats)
+        if deleted is None and positive:
             # Every posting then adds a positive weight: the matching documents are exactly
             # those scoring above 0. The k-th best of every 16th document bounds the k-th
             # best of all from below, so when it is positive one pass keeps only about 16k

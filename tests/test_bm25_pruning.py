@@ -1,0 +1,100 @@
+"""Pruned top-k (MaxScore, compiled) against full scoring and rank_bm25."""
+
+import numpy as np
+import pytest
+from rank_bm25 import BM25Okapi
+
+import retrieval.bm25.postings as postings_module
+from retrieval.bm25 import CorpusStats, Postings
+from retrieval.bm25.pruning import Scratch, pruned_top_k, term_bounds_now
+from tests.test_bm25 import random_corpus, to_csr
+
+
+def _full_top_k(
+    postings: Postings, query: list[int], k: int, stats: CorpusStats, deleted: np.ndarray | None
+) -> tuple[list[int], np.ndarray]:
+    scores = postings.scores(query, stats)
+    matched = np.zeros(postings.n_docs, dtype=bool)
+    for t in query:
+        matched[postings.post_docs[postings.term_ptr[t] : postings.term_ptr[t + 1]]] = True
+    if deleted is not None:
+        matched &= ~deleted
+    order = sorted(np.flatnonzero(matched).tolist(), key=lambda d: (-scores[d], d))[:k]
+    return order, scores[order]
+
+
+def _tied_corpus(rng: np.random.Generator, n_docs: int, n_words: int) -> list[list[str]]:
+    # Copies of documents (and of their words in another order) score exactly alike.
+    corpus = random_corpus(rng, n_docs, n_words)
+    for _ in range(n_docs // 2):
+        doc = list(corpus[int(rng.integers(len(corpus)))])
+        rng.shuffle(doc)
+        corpus.insert(int(rng.integers(len(corpus) + 1)), doc)
+    return corpus
+
+
+@pytest.fixture
+def always_prune(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(postings_module, "PRUNE_MIN_POSTINGS", 0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pruned_top_k_equals_full_scoring_including_ties(seed: int, always_prune: None) -> None:
+    rng = np.random.default_rng(200 + seed)
+    corpus = _tied_corpus(rng, int(rng.integers(300, 900)), int(rng.integers(50, 400)))
+    reference = BM25Okapi(corpus)
+    ptr, ids, vocab = to_csr(corpus)
+    postings = Postings.build(ptr, ids, len(vocab))
+    stats = postings.stats()
+    names = sorted(vocab, key=vocab.__getitem__)
+    positive = [t for t in range(len(vocab)) if stats.idf[t] > 0]
+    pruned = 0
+    for _ in range(25):
+        query = rng.choice(positive, size=int(rng.integers(1, 12))).tolist()
+        query += query[: int(rng.integers(0, 3))]  # repeated terms count twice
+        deleted = rng.random(postings.n_docs) < 0.1 if rng.random() < 0.3 else None
+        for k in (1, 3, 10, 50):
+            docs, scores = postings.top_k(query, k, stats, deleted=deleted)
+            expected_docs, expected_scores = _full_top_k(postings, query, k, stats, deleted)
+            assert docs.tolist() == expected_docs
+            np.testing.assert_array_equal(scores, expected_scores)
+        full = reference.get_scores([names[t] for t in query])
+        np.testing.assert_allclose(scores, full[docs], atol=1e-9)
+        survivors, _ = pruned_top_k(postings, query, 3, stats, None, Scratch())
+        pruned += len(survivors) < np.count_nonzero(postings.scores(query, stats))
+    # The queries exercise pruning: most keep fewer passages than match.
+    assert pruned > 12
+
+
+def test_pruned_top_k_with_statistics_of_a_larger_corpus(always_prune: None) -> None:
+    rng = np.random.default_rng(31)
+    corpus = _tied_corpus(rng, 600, 120)
+    ptr, ids, vocab = to_csr(corpus)
+    half = int(ptr[300])
+    first = Postings.build(ptr[:301], ids[:half], len(vocab))
+    second = Postings.build(ptr[300:] - half, ids[half:], len(vocab))
+    stats = CorpusStats.combine([first.stats(), second.stats()])
+    query = [t for t in range(0, len(vocab), 7) if stats.idf[t] > 0][:9]
+    for part in (first, second):
+        docs, scores = part.top_k(query, 10, stats)
+        expected_docs, expected_scores = _full_top_k(part, query, 10, stats, None)
+        assert docs.tolist() == expected_docs
+        np.testing.assert_array_equal(scores, expected_scores)
+
+
+def test_stored_bounds_hold_every_weight_under_any_statistics() -> None:
+    rng = np.random.default_rng(9)
+    corpus = random_corpus(rng, 200, 40)
+    ptr, ids, vocab = to_csr(corpus)
+    postings = Postings.build(ptr, ids, len(vocab))
+    for n_docs, total in ((200, int(ptr[-1])), (5000, 20 * 5000), (300, 300)):
+        stats = CorpusStats(n_docs, total, np.full(len(vocab), 3))
+        terms = np.arange(postings.n_terms)
+        bounds = term_bounds_now(
+            postings.term_max_tf, postings.term_min_len, stats.idf[terms], stats
+        )
+        for t in terms:
+            lo, hi = postings.term_ptr[t], postings.term_ptr[t + 1]
+            tf = postings.post_tf[lo:hi].astype(np.float64)
+            norm = stats.doc_norm(postings.doc_len[postings.post_docs[lo:hi]])
+            assert (stats.idf[t] * tf * (stats.k1 + 1) / (norm + tf) <= bounds[t]).all()
