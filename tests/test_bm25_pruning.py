@@ -35,7 +35,7 @@ def _tied_corpus(rng: np.random.Generator, n_docs: int, n_words: int) -> list[li
 
 @pytest.fixture
 def always_prune(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(postings_module, "PRUNE_MIN_POSTINGS", 0)
+    monkeypatch.setattr(postings_module, "PRUNE_MIN_DOCS", 0)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -60,8 +60,10 @@ def test_pruned_top_k_equals_full_scoring_including_ties(seed: int, always_prune
             np.testing.assert_array_equal(scores, expected_scores)
         full = reference.get_scores([names[t] for t in query])
         np.testing.assert_allclose(scores, full[docs], atol=1e-9)
-        survivors, _ = pruned_top_k(postings, query, 3, stats, None, Scratch())
-        pruned += len(survivors) < np.count_nonzero(postings.scores(query, stats))
+        work = np.zeros(4, dtype=np.int64)
+        pruned_top_k(postings, np.array(query), 3, stats, None, Scratch(), work)
+        survivors = work[3]
+        pruned += survivors < np.count_nonzero(postings.scores(query, stats))
     # The queries exercise pruning: most keep fewer passages than match.
     assert pruned > 12
 

@@ -15,12 +15,11 @@ term in query order with rank_bm25's operations: the scores returned are the dou
 scoring gives, and ties go to the lower index as there.
 
 numba compiles the kernel on first use and caches it on disk (a second or two once, tens of
-milliseconds per process afterwards); it is imported only when a query is large enough to
+milliseconds per process afterwards); it is imported only when an index part is large enough to
 use it, so small indexes and `hoidap ask` on them never load it.
 """
 
 import threading
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -243,7 +242,9 @@ def _compile():  # type: ignore[no-untyped-def]
                     exact[i] += weight(np.float64(post_tf[p]), norms[d], idf[t], k1)
         work[2] = seen
         work[3] = n_survivors
-        return survivors, exact
+        # Best first, ties to the lower index (survivors are ascending; the sort is stable).
+        order = np.argsort(-exact, kind="mergesort")[:k]
+        return survivors[order], exact[order]
 
     return top_k
 
@@ -285,17 +286,17 @@ def term_bounds_now(
 
 def pruned_top_k(
     postings,  # type: ignore[no-untyped-def]
-    query: Sequence[int],
+    query: np.ndarray,
     k: int,
     stats: CorpusStats,
     deleted: np.ndarray | None,
     scratch: Scratch,
     work: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Survivors of pruning (ascending) and their exact scores; the k best are among them.
+    """The k best passages (best first, ties to the lower index) and their exact scores.
     Every query term must have a positive idf. `work` (4 int64) gets the postings read in
     passes, the lookups, the passages seen and the survivors, for measuring."""
-    terms, counts = np.unique(np.asarray(query, dtype=np.int64), return_counts=True)
+    terms, counts = np.unique(query, return_counts=True)
     idf = stats.idf
     bounds = term_bounds_now(
         postings.term_max_tf[terms], postings.term_min_len[terms], idf[terms], stats
@@ -313,7 +314,7 @@ def pruned_top_k(
         terms[order],
         counts[order].astype(np.float64),
         bounds[order],
-        np.asarray(query, dtype=np.int64),
+        query,
         k,
         deleted if deleted is not None else np.zeros(0, dtype=np.bool_),
         acc,
