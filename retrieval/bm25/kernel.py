@@ -1,0 +1,220 @@
+"""The compiled MaxScore kernel behind `pruning` (imported only when a search needs it,
+because numba takes a few tenths of a second to import). Module-level functions, so that
+numba caches their machine code on disk and later processes load it instead of compiling."""
+
+import numba
+import numpy as np
+
+# Pruning keeps passages whose bound is within this (relative) margin below the k-th
+# score: the sums in another order differ by about 1e-15 relative.
+_SLACK = 1e-9
+# A lookup by galloping costs about this many postings read in one pass.
+_GALLOP_COST = 4.0
+
+_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+
+@_jit
+def weight(tf, norm, idf, k1):  # type: ignore[no-untyped-def]
+    # rank_bm25's operations in its order: the same double as full scoring.
+    return tf * (k1 + 1) / (norm + tf) * idf
+
+
+@_jit
+def sift_down(heap_doc, heap_pos, acc, size, i):  # type: ignore[no-untyped-def]
+    # A min-heap of the k best accumulators so far (ties: either order is fine, only
+    # the minimum's value is used).
+    while True:
+        left = 2 * i + 1
+        if left >= size:
+            break
+        child = left
+        if left + 1 < size and acc[heap_doc[left + 1]] < acc[heap_doc[left]]:
+            child = left + 1
+        if acc[heap_doc[child]] >= acc[heap_doc[i]]:
+            break
+        a, b = heap_doc[i], heap_doc[child]
+        heap_doc[i], heap_doc[child] = b, a
+        heap_pos[b], heap_pos[a] = i, child
+        i = child
+
+
+@_jit
+def offer(heap_doc, heap_pos, acc, size, k, d):  # type: ignore[no-untyped-def]
+    """Keep the heap the k best after acc[d] grew; returns the new size."""
+    if heap_pos[d] >= 0:
+        sift_down(heap_doc, heap_pos, acc, size, heap_pos[d])
+        return size
+    if size < k:
+        i = size
+        heap_doc[i] = d
+        heap_pos[d] = i
+        size += 1
+        while i > 0:
+            parent = (i - 1) // 2
+            if acc[heap_doc[parent]] <= acc[heap_doc[i]]:
+                break
+            a, b = heap_doc[i], heap_doc[parent]
+            heap_doc[i], heap_doc[parent] = b, a
+            heap_pos[b], heap_pos[a] = i, parent
+            i = parent
+        return size
+    if acc[d] > acc[heap_doc[0]]:
+        heap_pos[heap_doc[0]] = -1
+        heap_doc[0] = d
+        heap_pos[d] = 0
+        sift_down(heap_doc, heap_pos, acc, size, 0)
+    return size
+
+
+@_jit
+def find(post_docs, lo, hi, d):  # type: ignore[no-untyped-def]
+    """First position in lo .. hi - 1 whose doc is >= d (galloping from lo)."""
+    step = 1
+    while lo + step < hi and post_docs[lo + step] < d:
+        lo += step
+        step *= 2
+    top = min(lo + step, hi)
+    while lo < top:
+        mid = (lo + top) // 2
+        if post_docs[mid] < d:
+            lo = mid + 1
+        else:
+            top = mid
+    return lo
+
+
+@_jit
+def top_k(  # type: ignore[no-untyped-def]
+    term_ptr,
+    post_docs,
+    post_tf,
+    norms,
+    idf,
+    k1,
+    terms,
+    counts,
+    bounds,
+    query,
+    k,
+    deleted,
+    acc,
+    heap_pos,
+    touched,
+    work,
+):
+    n = len(terms)
+    rest = np.zeros(n + 1)
+    for i in range(n - 1, -1, -1):
+        rest[i] = rest[i + 1] + bounds[i]
+    heap_doc = np.empty(k, dtype=np.int64)
+    size = 0
+    seen = 0
+    theta = -np.inf
+    skip = len(deleted) > 0
+    # Terms scored over all their postings, while a passage holding none of the terms
+    # so far could still reach the k best.
+    essential = 0
+    while essential < n:
+        if size == k and rest[essential] < theta - _SLACK * max(1.0, abs(theta)):
+            break
+        t = terms[essential]
+        scale = idf[t] * counts[essential]
+        for p in range(term_ptr[t], term_ptr[t + 1]):
+            d = post_docs[p]
+            if skip and deleted[d]:
+                continue
+            if acc[d] == 0.0:
+                touched[seen] = d
+                seen += 1
+            tf = np.float64(post_tf[p])
+            acc[d] += tf * (k1 + 1) / (norms[d] + tf) * scale
+            if acc[d] >= theta:
+                size = offer(heap_doc, heap_pos, acc, size, k, d)
+                if size == k:
+                    theta = acc[heap_doc[0]]
+        work[0] += term_ptr[t + 1] - term_ptr[t]
+        essential += 1
+    margin = _SLACK * max(1.0, abs(theta))
+    # The passages seen that can still reach the k best; the others are set back to 0,
+    # which marks them as out. They are sorted only once few enough to be looked up.
+    candidates = np.empty(seen, dtype=np.int64)
+    kept = 0
+    for i in range(seen):
+        d = touched[i]
+        if acc[d] + rest[essential] >= theta - margin:
+            candidates[kept] = d
+            kept += 1
+        else:
+            acc[d] = 0.0
+    ascending = False
+    for j in range(essential, n):
+        margin = _SLACK * max(1.0, abs(theta))
+        alive = 0
+        for i in range(kept):
+            d = candidates[i]
+            if acc[d] + rest[j] < theta - margin:
+                acc[d] = 0.0
+            else:
+                candidates[alive] = d
+                alive += 1
+        kept = alive
+        t = terms[j]
+        scale = idf[t] * counts[j]
+        p, stop = term_ptr[t], term_ptr[t + 1]
+        if kept * (2.0 + np.log2(1.0 + (stop - p) / max(kept, 1))) * _GALLOP_COST < stop - p:
+            # Few candidates: look each up.
+            work[1] += kept
+            if not ascending:
+                candidates[:kept] = np.sort(candidates[:kept])
+                ascending = True
+            for i in range(kept):
+                d = candidates[i]
+                p = find(post_docs, p, stop, d)
+                if p < stop and post_docs[p] == d:
+                    tf = np.float64(post_tf[p])
+                    acc[d] += tf * (k1 + 1) / (norms[d] + tf) * scale
+                    if acc[d] >= theta:
+                        size = offer(heap_doc, heap_pos, acc, size, k, d)
+                        if size == k:
+                            theta = acc[heap_doc[0]]
+        else:
+            # Many: one pass over the postings is cheaper; only candidates are above 0.
+            work[0] += stop - p
+            for q in range(p, stop):
+                d = post_docs[q]
+                if acc[d] > 0.0:
+                    tf = np.float64(post_tf[q])
+                    acc[d] += tf * (k1 + 1) / (norms[d] + tf) * scale
+                    if acc[d] >= theta:
+                        size = offer(heap_doc, heap_pos, acc, size, k, d)
+                        if size == k:
+                            theta = acc[heap_doc[0]]
+    # Clean the scratch arrays for the next query.
+    for i in range(size):
+        heap_pos[heap_doc[i]] = -1
+    margin = _SLACK * max(1.0, abs(theta))
+    survivors = np.empty(kept, dtype=np.int64)
+    n_survivors = 0
+    for i in range(kept):
+        d = candidates[i]
+        if acc[d] >= theta - margin:
+            survivors[n_survivors] = d
+            n_survivors += 1
+    for i in range(seen):
+        acc[touched[i]] = 0.0
+    survivors = np.sort(survivors[:n_survivors])
+    # Exact scores of the survivors: query order, rank_bm25's operations.
+    exact = np.zeros(n_survivors)
+    for t in query:
+        p, hi = term_ptr[t], term_ptr[t + 1]
+        for i in range(n_survivors):
+            d = survivors[i]
+            p = find(post_docs, p, hi, d)
+            if p < hi and post_docs[p] == d:
+                exact[i] += weight(np.float64(post_tf[p]), norms[d], idf[t], k1)
+    work[2] = seen
+    work[3] = n_survivors
+    # Best first, ties to the lower index (survivors are ascending; the sort is stable).
+    order = np.argsort(-exact, kind="mergesort")[:k]
+    return survivors[order], exact[order]
