@@ -5,7 +5,8 @@ The passages are hoidap's own: the term ids of each passage as a built index hol
 (bench/make_corpus.py's resampled corpus, "R"). The realistic-vocabulary corpus ("H")
 is made from them: 15 % of the tokens, at random, become terms of a long tail whose
 vocabulary grows with the corpus as in real archives (Heaps' law, 59 * tokens^0.59 terms:
-about 600k at 100k passages, 2.3M at 1M), skewed so that a few are common and most rare.
+about 1.2M at 100k passages and 4.5M at 1M of these 187 tokens a passage, folded forms
+included), skewed so that a few are common and most rare.
 The queries are the term ids hoidap's question parser gives for the first --queries real
 questions; every engine gets those same ids (tantivy as the words "t<id>" in a field cut on
 whitespace). Each engine answers its k best for one query per call, single-threaded:
