@@ -210,9 +210,17 @@ def serve(settings: Settings, engine: Engine) -> int:
     service = make_service(settings, engine)
     monitor = None
     if settings.health_port is not None:
-        monitor = MonitoringServer(
-            settings.health_host, settings.health_port, service.health, service.metrics
-        )
+        try:
+            monitor = MonitoringServer(
+                settings.health_host, settings.health_port, service.health, service.metrics
+            )
+        except OSError as exc:
+            # The generic handler prints the message: name the address and the setting.
+            raise OSError(
+                f"cannot listen for health and metrics on {settings.health_host}:"
+                f"{settings.health_port} ({exc.strerror or exc}); set HOIDAP_HEALTH_PORT "
+                "to a free port"
+            ) from exc
         monitor.start()
         logger.info("health and metrics on http://%s:%s/", settings.health_host, monitor.port)
     try:

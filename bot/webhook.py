@@ -84,6 +84,13 @@ def webhook_server(
         )
     ]
     server = HTTPServer(Application(routes), max_body_size=16 * MAX_BODY)
-    server.add_sockets(bind_sockets(port, listen))
+    try:
+        sockets = bind_sockets(port, listen)
+    except OSError as exc:
+        raise OSError(
+            f"cannot listen for the webhook on {listen}:{port} ({exc.strerror or exc}); "
+            "set HOIDAP_WEBHOOK_PORT to a free port"
+        ) from exc
+    server.add_sockets(sockets)
     logging.getLogger("tornado.access").setLevel(logging.WARNING)
     return server
