@@ -13,6 +13,8 @@ from typing import Any, overload
 
 import numpy as np
 
+from retrieval.index.model import LazySequence
+
 
 class ConcatArray:
     """Parts laid end to end, read like a one-dimensional numpy array: an int, a slice of
@@ -133,7 +135,7 @@ def concat_offsets(ptrs: Sequence[np.ndarray]) -> ConcatArray:
     return ConcatArray(parts, add=add, dtype=np.int64)
 
 
-class ConcatSequence(Sequence[Any]):
+class ConcatSequence(LazySequence):
     """Sequences (documents' records) laid end to end."""
 
     def __init__(self, parts: Sequence[Sequence[Any]]) -> None:
@@ -144,15 +146,6 @@ class ConcatSequence(Sequence[Any]):
     def __len__(self) -> int:
         return int(self.offsets[-1])
 
-    @overload
-    def __getitem__(self, i: int) -> Any: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[Any]: ...
-    def __getitem__(self, i: int | slice) -> Any:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        if not -len(self) <= i < len(self):
-            raise IndexError(i)
-        i %= len(self)
+    def _item(self, i: int) -> Any:
         s = int(np.searchsorted(self.offsets, i, side="right")) - 1
         return self.parts[s][i - int(self.offsets[s])]

@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import Any, overload
+from typing import Any
 
 import numpy as np
 
@@ -21,7 +21,7 @@ from retrieval.documents import Document
 from retrieval.index.build import idf_over_documents
 from retrieval.index.concat import ConcatArray, ConcatSequence, concat_offsets
 from retrieval.index.live_bm25 import SegmentedBM25
-from retrieval.index.model import PIPELINE_VERSION, Index
+from retrieval.index.model import PIPELINE_VERSION, Index, LazySequence
 
 
 def _spans(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -146,7 +146,7 @@ class LiveVocabulary(Mapping[str, int]):
         return [*self._base, *self._extra]
 
 
-class _Picked(Sequence[Any]):
+class _Picked(LazySequence):
     """The items of `items` at the positions `picked`."""
 
     def __init__(self, items: Sequence[Any], picked: np.ndarray) -> None:
@@ -155,13 +155,7 @@ class _Picked(Sequence[Any]):
     def __len__(self) -> int:
         return len(self._picked)
 
-    @overload
-    def __getitem__(self, i: int) -> Any: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[Any]: ...
-    def __getitem__(self, i: int | slice) -> Any:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
+    def _item(self, i: int) -> Any:
         return self._items[int(self._picked[i])]
 
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, overload
 
 import numpy as np
 
@@ -35,6 +36,25 @@ ARRAYS = {
 }
 # The documents' metadata (see `Records`), stored beside the arrays of ARRAYS.
 RECORD_PTR, RECORD_BLOB = "document_record_ptr", "document_record_blob"
+
+
+class LazySequence(Sequence[Any]):
+    """A read-only sequence whose items are made when read (decoded, looked up in parts):
+    subclasses give `__len__` and `_item(i)` for 0 <= i < len; slices become lists."""
+
+    def _item(self, i: int) -> Any:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, i: int) -> Any: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Any]: ...
+    def __getitem__(self, i: int | slice) -> Any:
+        if isinstance(i, slice):
+            return [self._item(j) for j in range(*i.indices(len(self)))]
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        return self._item(i % len(self))
 
 
 class IndexUnreadable(Exception):

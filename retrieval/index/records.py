@@ -2,20 +2,20 @@
 stored as JSON records back to back in one blob, decoded only when read."""
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from retrieval.documents import Document
-from retrieval.index.model import IndexUnreadable, offsets
+from retrieval.index.model import IndexUnreadable, LazySequence, offsets
 
 if TYPE_CHECKING:
     from retrieval.index.model import Index
 
 
-class Records(Sequence[Any]):
+class Records(LazySequence):
     """Per-document JSON records stored back to back (record i is the UTF-8 bytes
     `blob[ptr[i]:ptr[i + 1]]`), decoded by `decode` only when read. At a million passages
     the corpus has 150,000 documents; held as Python objects they took 200 MB of every
@@ -27,16 +27,7 @@ class Records(Sequence[Any]):
     def __len__(self) -> int:
         return len(self._ptr) - 1
 
-    @overload
-    def __getitem__(self, i: int) -> Any: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[Any]: ...
-    def __getitem__(self, i: int | slice) -> Any:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        if not -len(self) <= i < len(self):
-            raise IndexError(i)
-        i %= len(self)
+    def _item(self, i: int) -> Any:
         raw = bytes(self._blob[self._ptr[i] : self._ptr[i + 1]])
         try:
             return self._decode(json.loads(raw))
