@@ -7,7 +7,15 @@ from telegram import InlineQueryResultArticle, InputTextMessageContent, Message,
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.formatting import NOT_FOUND, answer_lines, passage_lines, search_lines, to_html
+from bot.formatting import (
+    CITATION_GONE,
+    NOT_FOUND,
+    Span,
+    answer_lines,
+    passage_lines,
+    search_lines,
+    to_html,
+)
 from bot.handlers import _NUMBER, EXPIRED, _reply, services
 from retrieval import Answer
 
@@ -31,8 +39,11 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer()
     if kind == "p":
         citation = answer.sentences[number - 1]
-        hit = await asyncio.to_thread(svc.engine.passage_of, citation.sentence_id)
-        await _reply(message, passage_lines(hit, f"[{number}]", highlight=citation))
+        hit = await asyncio.to_thread(svc.engine.cited_passage, citation)
+        if hit is None:
+            await _reply(message, [[Span(CITATION_GONE)]])
+        else:
+            await _reply(message, passage_lines(hit, f"[{number}]", highlight=citation))
     else:
         hits = await asyncio.to_thread(svc.engine.search, answer.question, 5)
         await _reply(message, search_lines(answer.question, hits))

@@ -5,6 +5,7 @@ from typing import TextIO
 
 from bot.app import example_questions
 from bot.formatting import (
+    CITATION_GONE,
     Line,
     Span,
     answer_lines,
@@ -39,7 +40,9 @@ def _reply(engine: Engine, line: str, last: Answer | None) -> tuple[list[Line], 
             numbers = "/doan 1" if count == 1 else f"từ /doan 1 đến /doan {count}"
             return [[Span(f"Câu trả lời vừa rồi có {count} trích dẫn: gõ {numbers}.")]], last
         citation = last.sentences[int(rest) - 1]
-        hit = engine.passage_of(citation.sentence_id)
+        hit = engine.cited_passage(citation)
+        if hit is None:
+            return [[Span(CITATION_GONE)]], last
         return passage_lines(hit, f"[{rest}]", highlight=citation), last
     if command.startswith("/"):
         return [[Span(f"Không có lệnh {command}. Gõ /help để xem các lệnh.")]], last

@@ -27,6 +27,11 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…]\s)")
 _WORD_END = re.compile(r"(?<=\s)(?=\S)")
 
 NOT_FOUND = "Không tìm thấy câu trả lời trong tài liệu."
+# A citation's document was changed or removed after the answer (see Engine.cited_passage).
+CITATION_GONE = (
+    "Tài liệu của trích dẫn này đã được sửa hoặc xoá sau câu trả lời nên không còn câu đó. "
+    "Bạn hãy hỏi lại để có câu trả lời theo tài liệu mới nhất nhé."
+)
 
 
 @dataclass(frozen=True)

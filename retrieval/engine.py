@@ -17,9 +17,10 @@ from retrieval.answerer import Answerer
 from retrieval.documents import Document
 from retrieval.formats import extract
 from retrieval.index import Index, open_index
+from retrieval.index.records import documents_with_path
 from retrieval.normalize import has_diacritics
 from retrieval.query import query_terms
-from retrieval.results import Answer, PassageHit
+from retrieval.results import Answer, Citation, PassageHit
 
 if TYPE_CHECKING:
     from retrieval.watch import Watcher
@@ -145,13 +146,57 @@ class Engine:
         raise KeyError(doc_id)
 
     def passage_of(self, sentence_id: int) -> PassageHit:
-        """The passage that holds sentence `sentence_id` (to show a citation in context)."""
+        """The passage that holds sentence `sentence_id` of the current index. Ids are
+        positions in one state of the index: to show a citation of an earlier answer, use
+        `cited_passage`."""
+        return _passage_of(self.index, sentence_id)
+
+    def cited_passage(self, citation: Citation) -> PassageHit | None:
+        """The passage of the current index around `citation` (to show it in context),
+        found by its file and offsets: a sentence id moves when segments are merged or
+        documents change. None when its document was removed or changed since, so that
+        the sentence is no longer there: a deleted document is never shown."""
         index = self.index
-        passage_id = int(np.searchsorted(index.passage_sentence_ptr, sentence_id, side="right")) - 1
-        return _passage(index, passage_id, rank=0, score=0.0)
+        sentence = _cited_sentence(index, citation)
+        return None if sentence is None else _passage_of(index, sentence)
 
     def passage(self, passage_id: int, rank: int, score: float) -> PassageHit:
         return _passage(self.index, passage_id, rank, score)
+
+
+def _quotes(index: Index, sentence: int, citation: Citation) -> bool:
+    """Whether live sentence `sentence` of `index` is the one `citation` quotes."""
+    if not 0 <= sentence < index.n_sentences:
+        return False
+    document = int(index.sentence_doc[sentence])
+    return (
+        not index.is_deleted(document)
+        and int(index.sentence_start[sentence]) == citation.start
+        and int(index.sentence_end[sentence]) == citation.end
+        and index.sentence_text(sentence) == citation.text
+        and index.documents[document].path == citation.document.path
+    )
+
+
+def _cited_sentence(index: Index, citation: Citation) -> int | None:
+    """The id in `index` of the sentence `citation` quotes, None when it is gone."""
+    if _quotes(index, citation.sentence_id, citation):
+        return citation.sentence_id  # nothing moved it
+    for document in documents_with_path(index.documents, citation.document.path):
+        if index.is_deleted(document):
+            continue
+        first = int(np.searchsorted(index.sentence_doc, document))
+        last = int(np.searchsorted(index.sentence_doc, document, side="right"))
+        starts = np.asarray(index.sentence_start[first:last])
+        for sentence in (first + np.flatnonzero(starts == citation.start)).tolist():
+            if _quotes(index, sentence, citation):
+                return sentence
+    return None
+
+
+def _passage_of(index: Index, sentence_id: int) -> PassageHit:
+    passage_id = int(np.searchsorted(index.passage_sentence_ptr, sentence_id, side="right")) - 1
+    return _passage(index, passage_id, rank=0, score=0.0)
 
 
 def _passage(index: Index, passage_id: int, rank: int, score: float) -> PassageHit:

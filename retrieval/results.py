@@ -24,6 +24,14 @@ class PassageHit:
         """The page the passage starts on, for PDFs."""
         return self.document.page_of(self.start)
 
+    def holds(self, citation: "Citation") -> bool:
+        """Whether `citation` quotes a sentence of this passage."""
+        return (
+            self.document.path == citation.document.path
+            and self.start <= citation.start < citation.end <= self.end
+            and citation.text in self.text
+        )
+
 
 @dataclass(frozen=True)
 class Citation:

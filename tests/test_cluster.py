@@ -42,6 +42,7 @@ def test_sharded_answers_equal_one_index(tmp_path: Path, shards: int) -> None:
     assert answer.answered
     for citation in answer.sentences:
         assert sharded.passage_of(citation.sentence_id) == single.passage_of(citation.sentence_id)
+        assert sharded.cited_passage(citation) == single.cited_passage(citation) is not None
 
 
 def test_shards_are_a_stable_partition_of_the_corpus(tmp_path: Path) -> None:

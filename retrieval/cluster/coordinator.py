@@ -214,6 +214,17 @@ class ClusterEngine(Engine):
         passage_id, hit = found
         return PassageHit(0, 0.0, hit[0], passage_id, *hit[1:])
 
+    def cited_passage(self, citation: Citation) -> PassageHit | None:
+        """As `Engine.cited_passage`. Sentence ids hold within one generation of the
+        sharded index: the passage at the citation's id is shown only while it still holds
+        the sentence quoted, so a citation of an older generation is refused, never shown
+        beside another passage."""
+        self._refresh()
+        if not 0 <= citation.sentence_id < int(self.stats.doc_sentence[-1]):
+            return None
+        hit = self.passage_of(citation.sentence_id)
+        return hit if hit.holds(citation) else None
+
     def passage(self, passage_id: int, rank: int, score: float) -> PassageHit:
         self._refresh()
         stats = self.stats

@@ -9,11 +9,13 @@ be shifted (global sentence or document ids) or mapped (global term ids).
 
 import bisect
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, overload
 
 import numpy as np
 
 from retrieval.index.model import LazySequence
+from retrieval.index.records import documents_with_path
 
 
 class ConcatArray:
@@ -149,3 +151,11 @@ class ConcatSequence(LazySequence):
     def _item(self, i: int) -> Any:
         s = int(np.searchsorted(self.offsets, i, side="right")) - 1
         return self.parts[s][i - int(self.offsets[s])]
+
+    def with_path(self, path: Path) -> list[int]:
+        """The documents of the parts read from `path`, by global position."""
+        return [
+            int(first) + i
+            for part, first in zip(self.parts, self.offsets, strict=False)
+            for i in documents_with_path(part, path)
+        ]
