@@ -9,7 +9,9 @@ one CPU each on a local cluster of as many CPUs). Then serves the sharded index 
 `--replicas` actors a shard and asks the `--queries` first benchmark questions
 (bench/common.py) through search (k=5) and ask, once to fault the pages in and once
 measured; the answers of `--compare` questions are compared with the single index's.
-Reports JSON on stdout (and in --out); progress on stderr.
+Reports JSON on stdout (and in --out); progress on stderr. `--step` runs one part
+(single build, sharded build, serving) so that each timed call stays short; the report in
+--out gathers the parts.
 """
 
 import argparse
@@ -129,11 +131,24 @@ def main() -> None:
     parser.add_argument(
         "--skip-build", action="store_true", help="serve the indexes already in --work"
     )
+    parser.add_argument(
+        "--step",
+        choices=("all", "single", "sharded", "serve"),
+        default="all",
+        help="run one part only, adding to the report already in --out",
+    )
     args = parser.parse_args()
+    if args.step != "all":
+        args.skip_single = args.step != "single"
+        args.skip_build = args.step == "serve"
     import ray
 
     cpus = len(os.sched_getaffinity(0))
-    report: dict[str, Any] = {
+    out = args.out / f"cluster-{args.corpus.name}-{args.shards}.json"
+    report: dict[str, Any] = (
+        json.loads(out.read_text()) if args.step != "all" and out.exists() else {}
+    )
+    report |= {
         "corpus": str(args.corpus),
         "shards": args.shards,
         "replicas": args.replicas,
@@ -145,6 +160,9 @@ def main() -> None:
         _log("building the single index")
         report["single_build_seconds"] = build_single(args.corpus, single)
         report["load_after_single"] = _load()
+    if args.step == "single":
+        _write(report, out)
+        return
     start = time.perf_counter()
     ray.init(
         address="local",
@@ -158,8 +176,12 @@ def main() -> None:
         _log("building the sharded index")
         report.update(build_sharded_timed(args.corpus, args.work / "sharded", args.shards))
         report["load_after_sharded"] = _load()
-    if "single_build_seconds" in report:
+    if "single_build_seconds" in report and "build_seconds" in report:
         report["build_ratio"] = report["build_seconds"] / report["single_build_seconds"]
+    if args.step == "sharded":
+        _write(report, out)
+        ray.shutdown()
+        return
     report.update(
         serve(
             args.corpus,
@@ -172,11 +194,15 @@ def main() -> None:
         )
     )
     report["load_after"] = _load()
-    args.out.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(report, indent=2)
-    (args.out / f"cluster-{args.corpus.name}-{args.shards}.json").write_text(text)
-    print(text)
+    _write(report, out)
     ray.shutdown()
+
+
+def _write(report: dict[str, Any], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(report, indent=2)
+    out.write_text(text)
+    print(text)
 
 
 if __name__ == "__main__":

@@ -20,9 +20,15 @@ def seed_questions() -> list[str]:
     return asked + [fold(q) for q in asked]
 
 
-def copy_seeds(folder: Path) -> Path:
+def copy_seeds(folder: Path, copies: int = 0) -> Path:
+    """The seed corpus in `folder`, with `copies` more of each seed under other names:
+    shards large enough that one new article stays a small segment (the merge policy
+    folds recent segments into a base less than ten times their size)."""
     corpus = folder / "corpus"
     shutil.copytree(DEFAULT_CORPUS, corpus)
+    for copy in range(copies):
+        for seed in sorted(DEFAULT_CORPUS.glob("*.txt")):
+            (corpus / f"c{copy}_{seed.name}").write_bytes(seed.read_bytes())
     return corpus
 
 

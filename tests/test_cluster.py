@@ -13,6 +13,7 @@ from retrieval.cluster.building import build_sharded, partition, shard_of
 from retrieval.cluster.coordinator import ClusterEngine
 from retrieval.cluster.serving import LocalShards
 from retrieval.documents import CorpusError
+from retrieval.index import load_live
 from tests.cluster_support import copy_seeds, differences, seed_questions
 
 NEW_ARTICLE = """Hà Nội khai trương tuyến buýt điện ven sông Hồng
@@ -58,30 +59,85 @@ def test_shards_are_a_stable_partition_of_the_corpus(tmp_path: Path) -> None:
         build_sharded(corpus, tmp_path / "too-many", 40, lambda _: None)
 
 
-def test_update_rebuilds_one_shard_and_every_shards_statistics(tmp_path: Path) -> None:
-    corpus = copy_seeds(tmp_path)
+def _segments(root: Path, shard: int) -> list[str]:
+    return [segment.name for segment in load_live(store.shard_path(root, shard)).segments]
+
+
+def _stamps(folder: Path) -> dict[str, int]:
+    return {str(f.relative_to(folder)): f.stat().st_mtime_ns for f in folder.rglob("*")}
+
+
+def test_update_writes_a_segment_into_its_shard_and_every_shards_statistics(
+    tmp_path: Path,
+) -> None:
+    corpus = copy_seeds(tmp_path, copies=3)
     root = tmp_path / "sharded"
     first = build_sharded(corpus, root, 2, lambda _: None)
     sharded = _sharded(root)
     question = "Tuyến buýt điện số 99 dài bao nhiêu km?"
     assert not sharded.ask(question).answered
-    before = [(store.shard_path(root, s) / "CURRENT").read_text() for s in range(2)]
+    before = [_segments(root, s) for s in range(2)]
+    stamps = [_stamps(store.shard_path(root, s)) for s in range(2)]
 
     new = corpus / "zz_buyt_dien.txt"
     new.write_text(NEW_ARTICLE, encoding="utf-8")
+    target = shard_of(new, corpus, 2)
     notices: list[str] = []
     second = build_sharded(corpus, root, 2, notices.append)
-    target = shard_of(new, corpus, 2)
     assert notices[0] == f"indexing shards {target} of 2"
-    after = [(store.shard_path(root, s) / "CURRENT").read_text() for s in range(2)]
-    assert [a != b for a, b in zip(before, after, strict=True)] == [s == target for s in (0, 1)]
     assert second != first
-    # The same engine follows the new generation; every shard scores with the new counts.
+    after = _segments(root, target)
+    # One small segment more; the base segment is the same folder, its files untouched.
+    assert after[:-1] == before[target] and len(after) == len(before[target]) + 1
+    base = store.shard_path(root, target) / before[target][0]
+    assert _stamps(base) == {
+        name[len(before[target][0]) + 1 :]: stamp
+        for name, stamp in stamps[target].items()
+        if name.startswith(f"{before[target][0]}/")
+    }
+    added = store.shard_path(root, target) / after[-1]
+    assert (
+        sum(f.stat().st_size for f in added.rglob("*"))
+        < sum(f.stat().st_size for f in base.rglob("*")) / 5
+    )
+    # The other shard's files are as they were.
+    assert _stamps(store.shard_path(root, 1 - target)) == stamps[1 - target]
+    # The same engine follows the new generation; every shard scores with the new counts,
+    # exactly as one index built afresh of the changed corpus.
     answer = sharded.ask(question)
     assert answer.answered and answer.sentences[0].document.path == new
     assert any("27 km" in c.text for c in answer.sentences)
+    questions = [question, *seed_questions()[:20]]
     single = Engine.open(corpus, tmp_path / "single", notice=lambda _: None)
-    assert differences(single, sharded, [question, *seed_questions()[:12]]) == []
+    assert [d.path for d in sharded.documents] == [d.path for d in single.documents]
+    assert differences(single, sharded, questions) == []
+
+    # Changed: the old version deleted (its segment held nothing else, so it goes), the
+    # new one read into a new segment; the base is kept as it is.
+    new.write_text(NEW_ARTICLE.replace("27 km", "31 km"), encoding="utf-8")
+    build_sharded(corpus, root, 2, lambda _: None)
+    changed = _segments(root, target)
+    assert changed[:-1] == before[target] and changed[-1] not in after
+    answer = sharded.ask(question)
+    assert any("31 km" in c.text for c in answer.sentences)
+    assert not any("27 km" in c.text for c in answer.sentences)
+    single = Engine.open(corpus, tmp_path / "single-changed", notice=lambda _: None)
+    assert differences(single, sharded, questions) == []
+
+    # Removed, one from a base segment too: marked deleted there, never cited again.
+    new.unlink()
+    gone = corpus / "c2_000_a161d4bec09452eb.txt"
+    gone.unlink()
+    build_sharded(corpus, root, 2, lambda _: None)
+    assert not sharded.ask(question).answered
+    shard = load_live(store.shard_path(root, shard_of(gone, corpus, 2)))
+    assert len(shard.segments[0].deleted) == 1
+    single = Engine.open(corpus, tmp_path / "single-removed", notice=lambda _: None)
+    assert differences(single, sharded, questions) == []
+    # An unchanged corpus changes nothing.
+    notices.clear()
+    build_sharded(corpus, root, 2, notices.append)
+    assert not any(n.startswith("indexing") for n in notices)
 
 
 def test_index_command_builds_shards_and_rejects_zero(tmp_path: Path) -> None:

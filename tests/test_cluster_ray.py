@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from retrieval import Engine
-from retrieval.cluster import ShardsUnavailable
+from retrieval.cluster import ShardsUnavailable, store
 from retrieval.cluster.building import build_sharded, shard_of
 from retrieval.cluster.coordinator import INCOMPLETE_HINT, ClusterEngine
 from retrieval.cluster.serving import RayShards
+from retrieval.index import load_live
 from tests.cluster_support import copy_seeds, differences, seed_questions
 from tests.test_cluster import NEW_ARTICLE
 
@@ -40,7 +41,7 @@ def local_ray():
 @pytest.fixture(scope="module")
 def seeds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Engine]:
     folder = tmp_path_factory.mktemp("ray")
-    corpus = copy_seeds(folder)
+    corpus = copy_seeds(folder, copies=3)
     return corpus, Engine.open(corpus, folder / "single", notice=lambda _: None)
 
 
@@ -110,13 +111,26 @@ def test_killed_actor_is_replaced_by_its_replica_and_restarted(served, seeds) ->
 
 def test_update_reaches_its_shard_and_every_actor(served: ClusterEngine, seeds) -> None:
     corpus, _ = seeds
+    shards: RayShards = served.shards  # type: ignore[assignment]
     question = "Tuyến buýt điện số 99 dài bao nhiêu km?"
     assert not served.ask(question).answered
     new = corpus / "zz_buyt_dien.txt"
     new.write_text(NEW_ARTICLE, encoding="utf-8")
+    target = shard_of(new, corpus, 2)
+    before = [s.name for s in load_live(store.shard_path(served.root, target)).segments]
     notices: list[str] = []
-    build_sharded(corpus, served.root, 2, notices.append, use_ray=True)
-    assert notices[0] == f"indexing shards {shard_of(new, corpus, 2)} of 2"
+    generation = build_sharded(corpus, served.root, 2, notices.append, use_ray=True)
+    assert notices[0] == f"indexing shards {target} of 2"
+    # Written as one more segment of its shard...
+    now = [s.name for s in load_live(store.shard_path(served.root, target)).segments]
+    assert now[:-1] == before and len(now) == len(before) + 1
+    # ...and swapped in by every replica of every shard before the next question.
+    assert notices[-1] == "4 shard actors serve the update"
+    for s in range(2):
+        expected = [x.name for x in load_live(store.shard_path(served.root, s)).segments]
+        for actor in shards.actors[s]:
+            call = actor.call.remote(generation, "segment_names", ())
+            assert ray.get(call, timeout=30) == expected
     answer = served.ask(question)
     assert answer.answered and answer.sentences[0].document.path == new
     single = Engine.open(corpus, corpus.parent / "single-after", notice=lambda _: None)

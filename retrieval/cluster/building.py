@@ -2,11 +2,14 @@
 
 Documents go to shard `stable hash of their path relative to the corpus` mod N, so a
 document stays in its shard across rebuilds and machines. Each shard is built (files
-read and segmented) by `update_index`, as a Ray task when a cluster is connected, and
-saved where its actors load it: under the sharded index's root, which on a cluster is a
-shared filesystem (see the README). A shard whose files are unchanged is not rebuilt; the
-global statistics are merged anew from all shards after every build, so a new document
-changes its shard's index and every shard's statistics.
+read and segmented) as a Ray task when a cluster is connected, and saved where its
+actors load it: under the sharded index's root, which on a cluster is a shared filesystem
+(see the README). A shard is a live index folder (retrieval.index): an update writes its
+new and changed documents as a small segment and marks changed and removed ones deleted,
+through the shard's one writer (`IndexWriter`), never rewriting the rest. The global
+statistics are merged anew from all shards after every change, so a new document changes
+its shard's index and every shard's statistics; the actors serving the shards are then
+told to load the new generation (see `serving.preload`).
 """
 
 import hashlib
@@ -19,12 +22,20 @@ from retrieval.cluster.stats import merge
 from retrieval.documents import CorpusError, corpus_files
 from retrieval.index import (
     IndexUnreadable,
+    IndexWriter,
     corpus_fingerprint,
     load_index,
-    save_index,
     update_index,
 )
 from retrieval.index.folder import claim_folder
+from retrieval.index.segments import (
+    Manifest,
+    commit,
+    load_live,
+    remove_unreferenced,
+    write_segment,
+    writer_lock,
+)
 
 
 def shard_of(path: Path, corpus: Path, shards: int) -> int:
@@ -55,19 +66,30 @@ def _stale(root: Path, shard: int, fingerprint: str) -> bool:
         return True
 
 
+def _silent(message: str) -> None:
+    """Shards' own notices are left out: `build_sharded` says which shards it updates."""
+
+
 def build_shard(
     corpus: Path, files: list[Path], fingerprint: str, path: Path, workers: int | None
 ) -> str:
-    """Build (reusing the unchanged documents of the index already at `path`) and save
-    one shard; returns its fingerprint."""
+    """Bring the shard at `path` to the documents `files`: new and changed files read into
+    a new segment, changed and removed documents marked deleted, segments merged when
+    the merge policy asks; a shard missing or unreadable (an older format) is built
+    whole, as one segment. Returns its fingerprint."""
     if not files:
         raise CorpusError("a shard would hold no documents: use fewer shards")
     try:
-        previous = load_index(path)
+        load_live(path)
     except IndexUnreadable:
-        previous = None
-    built = update_index(corpus, files, fingerprint, previous, workers=workers)
-    save_index(built, path)
+        built = update_index(corpus, files, fingerprint, None, workers=workers)
+        with writer_lock(path):
+            manifest = Manifest(fingerprint, ((write_segment(path, built), None),))
+            remove_unreferenced(path, commit(path, manifest), manifest)
+        return fingerprint
+    with IndexWriter(corpus, path, workers=workers, notice=_silent) as writer:
+        writer.update(files)
+        writer.merge()
     return fingerprint
 
 
@@ -122,4 +144,11 @@ def build_sharded(
         f"merged {shards} shards: {stats.n_documents} documents, "
         f"{stats.n_passages} passages, {len(stats.terms)} terms"
     )
-    return store.save_global(root, stats, overlays)
+    generation = store.save_global(root, stats, overlays)
+    if use_ray:
+        from retrieval.cluster.serving import preload
+
+        swapped = preload(root, generation)
+        if swapped:
+            notice(f"{swapped} shard actors serve the update")
+    return generation

@@ -17,22 +17,28 @@ from typing import Any
 
 from retrieval.cluster.coordinator import ShardsUnavailable
 from retrieval.cluster.shard import Shard
+from retrieval.index import IndexUnreadable
 
 NAMESPACE = "hoidap"
 
 
 class LocalShards:
-    """Every shard loaded in this process (no Ray): for one machine and for tests."""
+    """Every shard loaded in this process (no Ray): for one machine and for tests. A new
+    generation (an update) loads only the segments it adds; the previous one stays loaded
+    for calls that still name it (a question asked just before the update)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.loaded: dict[int, Shard] = {}
+        self.loaded: dict[int, dict[str, Shard]] = {}
 
     def shard(self, number: int, generation: str) -> Shard:
-        loaded = self.loaded.get(number)
-        if loaded is None or loaded.generation != generation:
-            loaded = self.loaded[number] = Shard(self.root, number, generation)
-        return loaded
+        held = self.loaded.get(number, {})
+        found = held.get(generation)
+        if found is None:
+            newest = list(held.values())[-1:]
+            found = Shard(self.root, number, generation, newest[0].cache if newest else None)
+            self.loaded[number] = {s.generation: s for s in [*newest, found]}
+        return found
 
     def call(
         self, generation: str, method: str, args: tuple[Any, ...], shards: Sequence[int]
@@ -64,6 +70,35 @@ def _actor_class() -> Any:
     return ray.remote(ShardServer)
 
 
+def _prefix(root: Path) -> str:
+    return f"shard-{hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:12]}-"
+
+
+def preload(root: Path, generation: str, timeout: float = 120.0) -> int:
+    """Have the running actors of the sharded index at `root` load `generation` (just
+    saved by an update), each between two questions, so that no question waits for it;
+    returns how many did. An actor down meanwhile loads it at its next question."""
+    import ray
+
+    prefix = _prefix(root)
+    refs = []
+    for entry in ray.util.list_named_actors(all_namespaces=True):
+        if entry["namespace"] == NAMESPACE and entry["name"].startswith(prefix):
+            try:
+                actor = ray.get_actor(entry["name"], namespace=NAMESPACE)
+            except ValueError:  # gone since it was listed
+                continue
+            refs.append(actor.load.remote(generation))
+    loaded = 0
+    for ref in refs:
+        try:
+            ray.get(ref, timeout=timeout)
+            loaded += 1
+        except (ray.exceptions.RayError, IndexUnreadable):
+            pass
+    return loaded
+
+
 class RayShards:
     """`shards` x `replicas` actors serving the sharded index at `root`."""
 
@@ -79,12 +114,12 @@ class RayShards:
         import ray
 
         self.timeout, self.hedge = timeout, min(hedge, timeout)
-        key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:12]
+        prefix = _prefix(root)
         actor = _actor_class()
         self.actors = [
             [
                 actor.options(
-                    name=f"shard-{key}-{s}-{r}",
+                    name=f"{prefix}{s}-{r}",
                     namespace=NAMESPACE,
                     get_if_exists=True,
                     lifetime="detached",

@@ -15,9 +15,12 @@ import numpy as np
 from retrieval.answerer import CONTEXT_GAIN, FEATURES
 from retrieval.bm25 import BM25, CorpusStats
 from retrieval.cluster import store
+from retrieval.cluster.stats import shard_terms
 from retrieval.documents import Document
 from retrieval.engine import Engine
-from retrieval.index import Index, IndexUnreadable, load_index
+from retrieval.index import Index, IndexUnreadable
+from retrieval.index.live_bm25 import SegmentedBM25
+from retrieval.index.segments import SegmentCache, load_live
 from retrieval.query import Query, passage_terms
 
 _CONTEXT_GAIN = FEATURES.index("context_gain")
@@ -76,11 +79,16 @@ class ShardStats(CorpusStats):
 
 class Shard:
     """Shard `number` of the sharded index at `root`, with the global statistics of
-    generation `generation` in place of its own."""
+    generation `generation` in place of its own. The shard is a live index (segments and
+    deletions, see retrieval.index): with the `cache` of a previous generation's shard,
+    only the segments an update added are loaded."""
 
-    def __init__(self, root: Path, number: int, generation: str) -> None:
+    def __init__(
+        self, root: Path, number: int, generation: str, cache: SegmentCache | None = None
+    ) -> None:
         meta = store.load_meta(root, generation)
-        index = load_index(store.shard_path(root, number))
+        self.cache = cache or SegmentCache()
+        index = load_live(store.shard_path(root, number), self.cache)
         if index.fingerprint != meta["fingerprints"][number]:
             raise IndexUnreadable(f"shard {number} changed after {generation} was merged")
         overlay = store.load_overlay(root, generation, number)
@@ -94,7 +102,13 @@ class Shard:
             own.epsilon,
             corpus_idf=overlay.idf,
         )
-        bm25 = BM25(index.bm25.postings, stats)
+        bm25: BM25 | SegmentedBM25
+        if len(index.segments) == 1 and not len(index.segments[0].deleted):
+            bm25 = BM25(index.bm25.postings, stats)
+        else:
+            bm25 = SegmentedBM25(
+                index.segments, index.maps, overlay.df, own.k1, own.b, own.epsilon, stats
+            )
         self.index: Index = dataclasses.replace(index, bm25=bm25, document_idf=overlay.document_idf)
         self.generation = generation
         self.number = number
@@ -119,13 +133,33 @@ class Shard:
         vocab = self.index.vocab
         return [vocab[t] for t in terms if t in vocab]
 
+    def _top(self, terms: tuple[str, ...], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The `k` best local passages for `terms` and their scores, ties broken by global
+        id as one index breaks them. Segments number passages in their own order (an added
+        document comes last), so passages tied at the k-th score are all fetched first."""
+        ids = self._ids(terms)
+        if k < 1:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        want = k + 1
+        while True:
+            passages, scores = self.index.bm25.top_k(ids, want)
+            if len(passages) < want or scores[-1] < scores[k - 1]:
+                break
+            want *= 2
+        order = np.lexsort((self.passage_ids[passages], -scores))[:k]
+        return passages[order], scores[order]
+
+    def segment_names(self) -> list[str]:
+        """The segments this shard's replica serves (to see that an update reached it)."""
+        return [segment.name for segment in self.index.segments]  # type: ignore[attr-defined]
+
     def _global_sentences(self, local: np.ndarray) -> np.ndarray:
         doc = np.asarray(self.index.sentence_doc)[local]
         return self.doc_sentence[doc] + (local - self.first_sentence[doc])
 
     def top(self, terms: tuple[str, ...], k: int) -> Passages:
         """The `k` best passages for `terms`, scored in that order, with their hits."""
-        passages, scores = self.index.bm25.top_k(self._ids(terms), k)
+        passages, scores = self._top(terms, k)
         found = [self.hit(int(p)) for p in passages.tolist()]
         return Passages(self.passage_ids[passages], scores, found)
 
@@ -136,9 +170,9 @@ class Shard:
 
     def feedback(self, terms: tuple[str, ...], k: int) -> tuple[Passages, list[list[str]]]:
         """The `k` best passages for `terms` and the terms each holds (`feedback_terms`)."""
-        passages, scores = self.index.bm25.top_k(self._ids(terms), k)
+        passages, scores = self._top(terms, k)
         if self.terms is None:
-            self.terms = sorted(self.index.vocab, key=self.index.vocab.__getitem__)
+            self.terms = shard_terms(self.index)
         held = [[self.terms[t] for t in passage_terms(self.index, [p])] for p in passages.tolist()]
         return Passages(self.passage_ids[passages], scores, []), held
 
@@ -163,7 +197,7 @@ class Shard:
         local = tuple(tuple(self._ids(group)) for group in request.groups)
         query = Query(request.question, request.words, local)
         k = self.answerer.passages
-        local_passages, scores = self.index.bm25.top_k(self._ids(request.search), k)
+        local_passages, scores = self._top(request.search, k)
         passages = Passages(self.passage_ids[local_passages], scores, [])
         if not len(local_passages):
             empty = np.zeros(0, dtype=np.int64)

@@ -13,8 +13,8 @@ order, and terms in order of first occurrence; all of these follow from the shar
 own numbering, so the merge needs no text but the sentences holding "(" (abbreviations).
 """
 
-import dataclasses
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,8 @@ import numpy as np
 from retrieval.abbreviations import defined_abbreviations
 from retrieval.bm25 import CorpusStats
 from retrieval.index import Index
+from retrieval.index.build import idf_over_documents
+from retrieval.index.live import LiveIndex, LiveVocabulary, Segment
 from retrieval.index.model import offsets
 from retrieval.index.records import document_records
 
@@ -94,25 +96,65 @@ class GlobalStats:
         }
 
 
-def document_df(index: Index) -> np.ndarray:
-    """How many documents hold each term: changes of document along its postings, which
-    are in passage order, hence in document order."""
-    bm25 = index.bm25
-    passage_doc = np.asarray(index.sentence_doc)[np.asarray(index.passage_sentence_ptr[:-1])]
-    docs = passage_doc[bm25.post_docs]
-    new = np.ones(len(docs), dtype=bool)
-    np.not_equal(docs[1:], docs[:-1], out=new[1:])
-    starts = np.asarray(bm25.term_ptr[:-1])
-    new[starts[starts < len(docs)]] = True
-    counted = offsets(new.astype(np.int64))
-    return counted[np.asarray(bm25.term_ptr[1:])] - counted[starts]
+@dataclass(eq=False)
+class _Part:
+    """One segment of a shard (an index built before the live index is one segment): its
+    live documents count, its deleted ones are left out of every statistic and id."""
+
+    shard: int
+    segment: Segment
+    # The shard's id of the segment's first document, and of each of its terms.
+    first_doc: int
+    terms: np.ndarray
+
+    @property
+    def index(self) -> Index:
+        return self.segment.index
+
+    @cached_property
+    def alive(self) -> np.ndarray:
+        alive = np.ones(len(self.index.documents), dtype=bool)
+        alive[self.segment.deleted] = False
+        return alive
+
+    def per_document(self, ptr: np.ndarray) -> np.ndarray:
+        """How many rows of the CSR `ptr` over sentences (sentences, passages) each document
+        holds; rows never cross documents."""
+        firsts = np.asarray(self.index.sentence_doc)[np.asarray(ptr[:-1])]
+        return np.bincount(firsts, minlength=len(self.index.documents))
+
+    def first_postings(self) -> tuple[np.ndarray, np.ndarray]:
+        """(terms, the segment's passage of its first live posting) of the terms that have
+        one; postings are in passage order."""
+        bm25 = self.index.bm25
+        post, ptr = np.asarray(bm25.post_docs), np.asarray(bm25.term_ptr)
+        dead = self.segment.deleted_passages
+        live = np.arange(len(post)) if dead is None else np.flatnonzero(~dead[post])
+        at = np.searchsorted(live, ptr[:-1])
+        has = at < len(live)
+        has[has] = live[at[has]] < ptr[1:][has]
+        return np.flatnonzero(has), post[live[at[has]]]
 
 
-def _per_document(index: Index, ptr: np.ndarray) -> np.ndarray:
-    """How many rows of the CSR `ptr` over sentences (sentences, passages) each document
-    holds; rows never cross documents."""
-    firsts = np.asarray(index.sentence_doc)[np.asarray(ptr[:-1])]
-    return np.bincount(firsts, minlength=len(index.documents))
+def shard_terms(index: Index) -> list[str]:
+    """Every term of a shard by its id, terms only deleted documents held included."""
+    if isinstance(index.vocab, LiveVocabulary):
+        return index.vocab.terms()
+    return sorted(index.vocab, key=index.vocab.__getitem__)
+
+
+def _parts(shards: list[Index]) -> list[_Part]:
+    parts = []
+    for s, index in enumerate(shards):
+        if isinstance(index, LiveIndex):
+            pairs = list(zip(index.segments, index.maps, strict=True))
+        else:
+            pairs = [(Segment("", index), np.arange(len(index.vocab), dtype=np.int64))]
+        first = 0
+        for segment, terms in pairs:
+            parts.append(_Part(s, segment, first, terms))
+            first += len(segment.index.documents)
+    return parts
 
 
 def _global_ids(local_first: np.ndarray, global_first: np.ndarray, counts: np.ndarray):
@@ -120,108 +162,140 @@ def _global_ids(local_first: np.ndarray, global_first: np.ndarray, counts: np.nd
     return np.repeat(global_first - local_first, counts) + np.arange(int(counts.sum()))
 
 
-def _abbreviations(shards: list[Index], sentence_ids: list[np.ndarray]) -> dict[str, str]:
-    """The pairs the whole corpus defines, read from its sentences holding "(" in global
-    sentence order (the first definition of a short form wins, as in one index)."""
+def _abbreviations(parts: list[_Part], sentence_ids: list[np.ndarray]) -> dict[str, str]:
+    """The pairs the whole corpus defines, read from its live sentences holding "(" in
+    global sentence order (the first definition of a short form wins, as in one index)."""
     found: list[tuple[int, str]] = []
-    for index, ids in zip(shards, sentence_ids, strict=True):
+    for part, ids in zip(parts, sentence_ids, strict=True):
+        index = part.index
         blob, ptr = np.asarray(index.sentence_text_blob), np.asarray(index.sentence_text_ptr)
         at = np.flatnonzero(blob == ord("("))
         for s in np.unique(np.searchsorted(ptr, at, side="right") - 1).tolist():
-            found.append((int(ids[s]), bytes(blob[ptr[s] : ptr[s + 1]]).decode("utf-8")))
+            if ids[s] >= 0:
+                found.append((int(ids[s]), bytes(blob[ptr[s] : ptr[s + 1]]).decode("utf-8")))
     found.sort()
     return defined_abbreviations(text for _, text in found)
 
 
 def merge(shards: list[Index]) -> tuple[GlobalStats, list[Overlay]]:
     """The global statistics of `shards` (each over different documents of one corpus,
-    built with the same parameters) and each shard's overlay of them."""
-    bm25s = [index.bm25 for index in shards]
-    # Documents in corpus order (sorted paths, as `corpus_files` lists them).
+    built with the same parameters; live indexes of several segments, with deleted
+    documents, too) and each shard's overlay of them."""
+    parts = _parts(shards)
+    # Live documents in corpus order (sorted paths, as `corpus_files` lists them).
     paths = [
-        (d.path, s, i) for s, index in enumerate(shards) for i, d in enumerate(index.documents)
+        (d.path, p, i)
+        for p, part in enumerate(parts)
+        for i, d in enumerate(part.index.documents)
+        if part.alive[i]
     ]
     paths.sort()
-    doc_shard = np.array([s for _, s, _ in paths], dtype=np.int32)
-    doc_local = np.array([i for _, _, i in paths], dtype=np.int64)
-    sentences = [_per_document(index, np.arange(index.n_sentences + 1)) for index in shards]
-    passages = [_per_document(index, index.passage_sentence_ptr) for index in shards]
-    gathered = {}
-    for name, counts in (("sentence", sentences), ("passage", passages)):
-        ordered = np.zeros(len(paths), dtype=np.int64)
-        for s in range(len(shards)):
-            ordered[doc_shard == s] = counts[s][doc_local[doc_shard == s]]
-        gathered[name] = offsets(ordered)
-    local_first = {
-        name: [offsets(c)[:-1] for c in counts]
-        for name, counts in (("sentence", sentences), ("passage", passages))
+    doc_part = np.array([p for _, p, _ in paths], dtype=np.int64)
+    doc_own = np.array([i for _, _, i in paths], dtype=np.int64)
+    part_shard = np.array([part.shard for part in parts], dtype=np.int32)
+    part_first = np.array([part.first_doc for part in parts], dtype=np.int64)
+    counts = {
+        "sentence": [part.per_document(np.arange(part.index.n_sentences + 1)) for part in parts],
+        "passage": [part.per_document(part.index.passage_sentence_ptr) for part in parts],
     }
-    firsts: dict[str, list[np.ndarray]] = {"sentence": [], "passage": []}
-    for s in range(len(shards)):
-        mine = np.flatnonzero(doc_shard == s)
-        for name in firsts:
-            first = np.zeros(len(shards[s].documents), dtype=np.int64)
-            first[doc_local[mine]] = gathered[name][mine]
-            firsts[name].append(first)
+    gathered, firsts = {}, {}
+    for name, per_part in counts.items():
+        ordered = np.zeros(len(paths), dtype=np.int64)
+        for p in range(len(parts)):
+            ordered[doc_part == p] = per_part[p][doc_own[doc_part == p]]
+        gathered[name] = offsets(ordered)
+        # Each part's documents' first global row; -1 for deleted documents.
+        firsts[name] = [np.full(len(part.alive), -1, dtype=np.int64) for part in parts]
+        for p in range(len(parts)):
+            mine = np.flatnonzero(doc_part == p)
+            firsts[name][p][doc_own[mine]] = gathered[name][mine]
+    global_ids = {
+        name: [
+            np.where(
+                np.repeat(part.alive, per_part[p]),
+                _global_ids(offsets(per_part[p])[:-1], firsts[name][p], per_part[p]),
+                -1,
+            )
+            for p, part in enumerate(parts)
+        ]
+        for name, per_part in counts.items()
+    }
 
-    # Terms in order of first occurrence: by the global passage of their first posting,
-    # then (within that passage, hence within one shard) by the shard's own id.
+    # Terms in order of first occurrence: by the global passage of their first live
+    # posting, then (within that passage, hence within one segment) by the segment's id.
+    names = [shard_terms(index) for index in shards]
     earliest: dict[str, tuple[int, int]] = {}
-    for s, (index, bm25) in enumerate(zip(shards, bm25s, strict=True)):
-        global_passage = _global_ids(local_first["passage"][s], firsts["passage"][s], passages[s])
-        first_posting = global_passage[np.asarray(bm25.post_docs)[np.asarray(bm25.term_ptr[:-1])]]
-        for term, key in zip(_terms(index), first_posting.tolist(), strict=True):
-            local_id = index.vocab[term]
+    for p, part in enumerate(parts):
+        held, first_passage = part.first_postings()
+        keys = global_ids["passage"][p][first_passage].tolist()
+        strings = names[part.shard]
+        for local, key, shard_id in zip(
+            held.tolist(), keys, part.terms[held].tolist(), strict=True
+        ):
+            term = strings[shard_id]
             known = earliest.get(term)
-            if known is None or (key, local_id) < known:
-                earliest[term] = (key, local_id)
+            if known is None or (key, local) < known:
+                earliest[term] = (key, local)
     terms = sorted(earliest, key=earliest.__getitem__)
     del earliest
     global_id = {term: i for i, term in enumerate(terms)}
     to_global = [
-        np.fromiter((global_id[t] for t in _terms(index)), dtype=np.int64, count=len(index.vocab))
-        for index in shards
+        np.fromiter((global_id.get(t, -1) for t in strings), dtype=np.int64, count=len(strings))
+        for strings in names
     ]
     del global_id
     passage_df = np.zeros(len(terms), dtype=np.int64)
     doc_df = np.zeros(len(terms), dtype=np.int64)
-    for index, ids in zip(shards, to_global, strict=True):
-        passage_df[ids] += np.diff(np.asarray(index.bm25.term_ptr))
-        doc_df[ids] += document_df(index)
+    for part in parts:
+        ids = to_global[part.shard][part.terms]
+        held = ids >= 0
+        np.add.at(passage_df, ids[held], part.segment.live_df[held])
+        np.add.at(doc_df, ids[held], part.segment.live_document_df[held])
 
     n_documents = len(paths)
+    k1, b, epsilon = (getattr(parts[0].index.bm25.stats, n) for n in ("k1", "b", "epsilon"))
     # In the whole index's term order: the epsilon floor's mean then sums the same doubles.
-    corpus = CorpusStats.combine(
-        dataclasses.replace(bm25.stats, df=np.zeros(0, dtype=np.int64)) for bm25 in bm25s
+    corpus = CorpusStats(
+        sum(part.segment.live_passages for part in parts),
+        sum(part.segment.live_length for part in parts),
+        passage_df,
+        k1,
+        b,
+        epsilon,
     )
-    corpus = dataclasses.replace(corpus, df=passage_df)
-    document_idf = np.log1p((n_documents - doc_df + 0.5) / (doc_df + 0.5))
-    overlays = [
-        Overlay(
-            term=ids,
-            df=passage_df[ids],
-            idf=corpus.idf[ids],
-            document_idf=document_idf[ids],
-            doc_sentence=firsts["sentence"][s],
-            doc_passage=firsts["passage"][s],
+    document_idf = idf_over_documents(doc_df, n_documents)
+    overlays = []
+    for s, ids in enumerate(to_global):
+        mine = [p for p, part in enumerate(parts) if part.shard == s]
+        held = ids >= 0
+
+        def known(values: np.ndarray, ids: np.ndarray = ids, held: np.ndarray = held):
+            return np.where(held, values[np.maximum(ids, 0)], 0)
+
+        overlays.append(
+            Overlay(
+                term=ids,
+                df=known(passage_df),
+                idf=known(corpus.idf),
+                document_idf=known(document_idf),
+                doc_sentence=np.concatenate([firsts["sentence"][p] for p in mine]),
+                doc_passage=np.concatenate([firsts["passage"][p] for p in mine]),
+            )
         )
-        for s, ids in enumerate(to_global)
-    ]
-    sentence_ids = [
-        _global_ids(local_first["sentence"][s], firsts["sentence"][s], sentences[s])
-        for s in range(len(shards))
-    ]
-    record_ptr, record_blob = _records(shards, doc_shard, doc_local)
-    terms_total = sum(int(index.sentence_term_ptr[-1]) for index in shards)
+    record_ptr, record_blob = _records(parts, doc_part, doc_own)
+    terms_total = 0
+    for part, sentences in zip(parts, counts["sentence"], strict=True):
+        ptr = np.asarray(part.index.sentence_term_ptr)[offsets(sentences)]
+        terms_total += int(np.diff(ptr)[part.alive].sum())
     stats = GlobalStats(
         terms=terms,
         passage_df=passage_df,
         idf=corpus.idf,
         total_length=corpus.total_length,
-        abbreviations=_abbreviations(shards, sentence_ids),
+        abbreviations=_abbreviations(parts, global_ids["sentence"]),
         average_doc_terms=max(float(terms_total) / max(n_documents, 1), 1.0),
-        doc_shard=doc_shard,
-        doc_local=doc_local,
+        doc_shard=part_shard[doc_part],
+        doc_local=part_first[doc_part] + doc_own,
         doc_sentence=gathered["sentence"],
         doc_passage=gathered["passage"],
         record_ptr=record_ptr,
@@ -231,18 +305,14 @@ def merge(shards: list[Index]) -> tuple[GlobalStats, list[Overlay]]:
     return stats, overlays
 
 
-def _terms(index: Index) -> list[str]:
-    return sorted(index.vocab, key=index.vocab.__getitem__)
-
-
 def _records(
-    shards: list[Index], doc_shard: np.ndarray, doc_local: np.ndarray
+    parts: list[_Part], doc_part: np.ndarray, doc_own: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The documents' stored records (`retrieval.index.records`) in corpus order."""
-    parts = [document_records(index) for index in shards]
+    """The live documents' stored records (`retrieval.index.records`) in corpus order."""
+    stored = [document_records(part.index) for part in parts]
     pieces = [
-        bytes(parts[s][1][parts[s][0][i] : parts[s][0][i + 1]])
-        for s, i in zip(doc_shard.tolist(), doc_local.tolist(), strict=True)
+        bytes(stored[p][1][stored[p][0][i] : stored[p][0][i + 1]])
+        for p, i in zip(doc_part.tolist(), doc_own.tolist(), strict=True)
     ]
     ptr = offsets(np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces)))
     return ptr, np.frombuffer(b"".join(pieces), dtype=np.uint8)

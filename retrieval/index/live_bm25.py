@@ -76,10 +76,16 @@ class SegmentedBM25:
         k1: float,
         b: float,
         epsilon: float,
+        corpus: CorpusStats | None = None,
     ) -> None:
-        n_live = sum(s.live_passages for s in segments)
-        total = sum(s.live_length for s in segments)
-        self.stats = CorpusStats(n_live, total, df, k1, b, epsilon)
+        # `corpus`: statistics to score with instead of the segments' own (a shard of a
+        # sharded index scores with the whole corpus's, see retrieval.cluster).
+        if corpus is None:
+            n_live = sum(s.live_passages for s in segments)
+            total = sum(s.live_length for s in segments)
+            corpus = CorpusStats(n_live, total, df, k1, b, epsilon)
+        self.stats = corpus
+        n_live, total, df = corpus.n_docs, corpus.total_length, corpus.df
         self.idf = self.stats.idf
         self.term_ptr = offsets(df)
         self.k1, self.b, self.epsilon = k1, b, epsilon
