@@ -1,7 +1,8 @@
-"""hoidap's folders in the user cache: an index per corpus folder (`index-*`) and the
-corpora `hoidap eval` writes from SQuAD files (`squad-*`). Every corpus folder ever asked
-leaves an index behind; `hoidap cache list` shows them and `hoidap cache prune` deletes
-those whose corpus is gone (or all of them), and only folders hoidap made."""
+"""hoidap's folders in the user cache: an index per corpus folder (`index-*`, and
+`index-*-shards` for a sharded one) and the corpora `hoidap eval` writes from SQuAD files
+(`squad-*`). Every corpus folder ever asked leaves an index behind; `hoidap cache list`
+shows them and `hoidap cache prune` deletes those whose corpus is gone (or all of them),
+and only folders hoidap made."""
 
 import os
 import shutil
@@ -16,7 +17,7 @@ from retrieval.index.folder import CURRENT, MARKER, check_folder, recorded_corpu
 @dataclass(frozen=True)
 class Cached:
     path: Path
-    kind: str  # "index" or "eval"
+    kind: str  # "index", "shards" or "eval"
     size: int  # bytes on disk
     modified: float  # when last written (seconds since the epoch)
     corpus: Path | None  # the corpus an index was built from, when recorded
@@ -24,7 +25,11 @@ class Cached:
     @property
     def orphaned(self) -> bool:
         """An index whose corpus folder no longer exists."""
-        return self.kind == "index" and self.corpus is not None and not self.corpus.is_dir()
+        return (
+            self.kind in ("index", "shards")
+            and self.corpus is not None
+            and not self.corpus.is_dir()
+        )
 
 
 def _disk_size(folder: Path) -> int:
@@ -42,6 +47,10 @@ def _ours(folder: Path) -> bool:
     """Made by hoidap: an index folder with the marker (or an old one's layout), or an
     eval folder holding only its corpus and index."""
     if folder.name.startswith("index-"):
+        from retrieval.cluster.store import is_sharded, owned
+
+        if is_sharded(folder):
+            return owned(folder)
         try:
             check_folder(folder)
         except Exception:
@@ -60,7 +69,9 @@ def cached() -> list[Cached]:
         kind = {"index-": "index", "squad-": "eval"}.get(folder.name[:6])
         if kind is None or not folder.is_dir() or folder.is_symlink() or not _ours(folder):
             continue
-        corpus = recorded_corpus(folder) if kind == "index" else folder / "corpus"
+        if kind == "index" and (folder / "shard-0").is_dir():
+            kind = "shards"  # a sharded index (retrieval.cluster)
+        corpus = folder / "corpus" if kind == "eval" else recorded_corpus(folder)
         found.append(Cached(folder, kind, _disk_size(folder), folder.stat().st_mtime, corpus))
     return sorted(found, key=lambda c: c.size, reverse=True)
 

@@ -121,9 +121,12 @@ def _cmd_index(args: argparse.Namespace) -> int:
     if args.shards is not None and args.shards < 1:
         raise UsageError("--shards must be at least 1")
     if args.shards or address:
-        from retrieval.cluster import index_sharded
+        from retrieval.cluster import index_sharded, watch_sharded
 
         print(index_sharded(_corpus(args), args.index, args.shards, address))
+        if args.watch:
+            _notice("watching the corpus for changes (Ctrl-C stops)")
+            watch_sharded(_corpus(args), args.index, address, _notice)
         return 0
     from retrieval.index import open_index
 

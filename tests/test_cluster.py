@@ -1,6 +1,8 @@
 """A sharded index in process (no Ray): the same answers as one index, updates that
 reach one shard and every shard's statistics, the command line."""
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -153,3 +155,32 @@ def test_index_command_builds_shards_and_rejects_zero(tmp_path: Path) -> None:
     assert "5 documents" in done.stdout and "2 shards" in done.stdout
     bad = subprocess.run([*run, "--shards", "0"], capture_output=True, text=True)
     assert bad.returncode == 2 and "at least 1" in bad.stderr
+
+
+def test_cache_lists_and_prunes_sharded_indexes_it_made_only(tmp_path: Path) -> None:
+    hoidap = str(Path(sys.executable).with_name("hoidap"))
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([hoidap, *args], capture_output=True, text=True, env=env)
+
+    corpus = copy_seeds(tmp_path)
+    assert run("index", "--corpus", str(corpus), "--shards", "2").returncode == 0
+    cache = tmp_path / "cache" / "hoidap"
+    (made,) = cache.iterdir()
+    assert made.name.endswith("-shards")
+    # A copy someone put a file of theirs in is no longer only hoidap's: never touched.
+    theirs = cache / "index-theirs-shards"
+    shutil.copytree(made, theirs)
+    (theirs / "notes.txt").write_text("keep", encoding="utf-8")
+    listed = run("cache", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert f"shards  {made.name}  {corpus}" in listed.stdout
+    assert "index-theirs" not in listed.stdout
+
+    shutil.rmtree(corpus)
+    assert f"{corpus} (gone)" in run("cache", "list").stdout
+    pruned = run("cache", "prune", "--all")
+    assert pruned.stdout.splitlines()[-1].startswith("1 folders deleted"), pruned.stdout
+    assert [p.name for p in cache.iterdir()] == [theirs.name]
+    assert (theirs / "notes.txt").read_text(encoding="utf-8") == "keep"

@@ -8,6 +8,7 @@ Ray tasks), `shard` (one shard scored with the global statistics), `coordinator`
 actors with replicas). Ray is an optional extra: `pip install "hoidap[cluster]"`.
 """
 
+import contextlib
 import logging
 import os
 import sys
@@ -18,6 +19,7 @@ from retrieval.cluster import store
 from retrieval.cluster.building import build_sharded, current, partition
 from retrieval.cluster.coordinator import ClusterEngine, ShardsUnavailable
 from retrieval.index import IndexUnreadable, default_index_path
+from retrieval.index.segments import WriterBusy
 
 DEFAULT_SHARDS = 2
 
@@ -73,14 +75,16 @@ def open_cluster(
     root = sharded_index_path(corpus, index)
     count = shards or _shards_of(root)
     if not current(root, partition(corpus, count)):
-        build_sharded(corpus, root, count, notice, use_ray=True)
+        # Another process writing the index publishes it: serve what is there meanwhile.
+        with contextlib.suppress(WriterBusy):
+            build_sharded(corpus, root, count, notice, use_ray=True)
     client = RayShards(
         root,
         count,
         replicas=int(os.environ.get("HOIDAP_CLUSTER_REPLICAS") or 2),
         timeout=float(os.environ.get("HOIDAP_CLUSTER_TIMEOUT") or 5.0),
     )
-    engine = ClusterEngine(root, client)
+    engine = ClusterEngine(root, client, corpus)
     client.load(engine.generation)
     return engine
 
@@ -100,6 +104,17 @@ def index_sharded(corpus: Path, index: Path | None, shards: int | None, address:
     )
 
 
+def watch_sharded(
+    corpus: Path, index: Path | None, address: str | None, notice: Callable[[str], None]
+) -> None:
+    """`hoidap index --watch` on a sharded index: keep it current until interrupted (see
+    `watching`); with a cluster, its actors load every update as it is saved."""
+    from retrieval.cluster.watching import ShardedWatcher
+
+    root = sharded_index_path(corpus, index)
+    ShardedWatcher(corpus, root, notice, use_ray=bool(address)).run()
+
+
 def _print_notice(message: str) -> None:
     print(f"hoidap: {message}", file=sys.stderr, flush=True)
 
@@ -113,4 +128,5 @@ __all__ = [
     "index_sharded",
     "open_cluster",
     "sharded_index_path",
+    "watch_sharded",
 ]

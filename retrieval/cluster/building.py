@@ -21,16 +21,18 @@ from retrieval.cluster import store
 from retrieval.cluster.stats import merge
 from retrieval.documents import CorpusError, corpus_files
 from retrieval.index import (
+    Index,
     IndexUnreadable,
     IndexWriter,
     corpus_fingerprint,
     load_index,
     update_index,
 )
-from retrieval.index.folder import claim_folder
+from retrieval.index.folder import claim_folder, record_corpus
 from retrieval.index.segments import (
     Manifest,
     commit,
+    live_manifest,
     load_live,
     remove_unreferenced,
     write_segment,
@@ -94,13 +96,17 @@ def build_shard(
 
 
 def current(root: Path, parts: list[list[Path]]) -> bool:
-    """Whether the sharded index at `root` holds exactly the corpus files `parts`."""
+    """Whether the sharded index at `root` holds exactly the corpus files `parts`, and its
+    global statistics describe its shards as they are stored."""
     try:
-        generation = store.current_generation(root)
-        recorded = store.load_meta(root, generation)["fingerprints"]
+        meta = store.load_meta(root, store.current_generation(root))
+        manifests = [live_manifest(store.shard_path(root, s)) for s in range(len(parts))]
     except IndexUnreadable:
         return False
-    return recorded == [corpus_fingerprint(files) for files in parts]
+    return (
+        meta["fingerprints"] == [corpus_fingerprint(files) for files in parts]
+        and meta.get("manifests") == manifests
+    )
 
 
 def build_sharded(
@@ -117,11 +123,14 @@ def build_sharded(
     processes), then merge and save the global statistics. Returns their generation."""
     # Marked as hoidap's (a foreign folder is refused): only then are generations removed.
     claim_folder(root)
+    record_corpus(root, corpus)
     parts = partition(corpus, shards)
     if any(not files for files in parts):
         raise CorpusError(f"{shards} shards for {sum(map(len, parts))} documents leave one empty")
     fingerprints = [corpus_fingerprint(files) for files in parts]
     stale = [s for s in range(shards) if _stale(root, s, fingerprints[s])]
+    if not stale and current(root, parts):
+        return store.current_generation(root)
     if stale:
         notice(f"indexing shards {', '.join(map(str, stale))} of {shards}")
     jobs = [(corpus, parts[s], fingerprints[s], store.shard_path(root, s)) for s in stale]
@@ -139,9 +148,15 @@ def build_sharded(
     indexes = [load_index(store.shard_path(root, s)) for s in range(shards)]
     if [index.fingerprint for index in indexes] != fingerprints:
         raise CorpusError("the corpus changed while it was indexed: index it again")
+    return publish(root, indexes, notice, use_ray)
+
+
+def publish(root: Path, indexes: list[Index], notice: Callable[[str], None], use_ray: bool) -> str:
+    """Merge the global statistics of the shards `indexes` (as stored under `root`), save
+    them as the live generation and, with `use_ray`, have the running actors load it."""
     stats, overlays = merge(indexes)
     notice(
-        f"merged {shards} shards: {stats.n_documents} documents, "
+        f"merged {len(indexes)} shards: {stats.n_documents} documents, "
         f"{stats.n_passages} passages, {len(stats.terms)} terms"
     )
     generation = store.save_global(root, stats, overlays)

@@ -8,6 +8,8 @@ features; the coordinator keeps the passages the whole index would have kept (th
 scores, ties to the lower global id), scales the candidates together and chooses.
 """
 
+import logging
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,8 @@ from retrieval.index.model import offsets
 from retrieval.index.records import Records, document_of
 from retrieval.query import FEEDBACK_PASSAGES, Query, parse_query, search_terms
 from retrieval.results import Answer, Citation, PassageHit
+
+_log = logging.getLogger(__name__)
 
 INCOMPLETE_HINT = (
     "Một phần tài liệu tạm thời không truy cập được, nên chưa thể trả lời đầy đủ. "
@@ -96,16 +100,26 @@ class ClusterEngine(Engine):
     (in process, or Ray actors). It holds no index of its own: `index` and `answerer`
     are not set."""
 
-    def __init__(self, root: Path, shards: Shards) -> None:
+    def __init__(self, root: Path, shards: Shards, corpus: Path | None = None) -> None:
         self.root = root
         self.shards = shards
+        self.corpus = corpus
         self.generation = ""
         self._refresh()
 
-    def watch(self, notice: Callable[[str], None] | None = None) -> None:
-        """No corpus watcher: `hoidap index --shards` updates the sharded index, and every
-        call follows its live generation (`_refresh`)."""
-        return None
+    def watch(self, notice: Callable[[str], None] | None = None) -> Any:
+        """Keep the sharded index current with its corpus folder from a thread, as its
+        writer while no other process is one (see `watching`); every call follows the live
+        generation (`_refresh`) whoever writes it. Returns the watcher (`stop()`)."""
+        from retrieval.cluster.watching import ShardedWatcher
+
+        if self.corpus is None:
+            return None
+        # Connected to a cluster (the actors then load each update as soon as it is saved).
+        ray = sys.modules.get("ray")
+        use_ray = ray is not None and ray.is_initialized()
+        watcher = ShardedWatcher(self.corpus, self.root, notice or _log.info, use_ray=use_ray)
+        return watcher.start()
 
     def _refresh(self) -> None:
         """Follow an update: the global statistics of the live generation."""

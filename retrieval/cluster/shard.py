@@ -89,7 +89,8 @@ class Shard:
         meta = store.load_meta(root, generation)
         self.cache = cache or SegmentCache()
         index = load_live(store.shard_path(root, number), self.cache)
-        if index.fingerprint != meta["fingerprints"][number]:
+        manifest = (meta.get("manifests") or [index.manifest] * (number + 1))[number]
+        if index.fingerprint != meta["fingerprints"][number] or index.manifest != manifest:
             raise IndexUnreadable(f"shard {number} changed after {generation} was merged")
         overlay = store.load_overlay(root, generation, number)
         own = index.bm25.stats

@@ -65,6 +65,9 @@ class GlobalStats:
     record_ptr: np.ndarray
     record_blob: np.ndarray
     fingerprints: list[str]
+    # Each shard's live manifest (see retrieval.index.segments) when merged: a merge of
+    # its segments keeps its fingerprint but renumbers its documents and terms.
+    manifests: list[str]
 
     ARRAYS = (
         "passage_df",
@@ -93,6 +96,7 @@ class GlobalStats:
             "total_length": self.total_length,
             "n_passages": self.n_passages,
             "fingerprints": self.fingerprints,
+            "manifests": self.manifests,
         }
 
 
@@ -301,6 +305,7 @@ def merge(shards: list[Index]) -> tuple[GlobalStats, list[Overlay]]:
         record_ptr=record_ptr,
         record_blob=record_blob,
         fingerprints=[index.fingerprint for index in shards],
+        manifests=[getattr(index, "manifest", "") for index in shards],
     )
     return stats, overlays
 

@@ -14,6 +14,7 @@ their maps.
 
 import json
 import os
+import re
 import secrets
 import shutil
 from pathlib import Path
@@ -23,12 +24,40 @@ import numpy as np
 
 from retrieval.cluster.stats import GlobalStats, Overlay
 from retrieval.index import IndexMissing, IndexUnreadable
+from retrieval.index.folder import MARKER
 
 _CURRENT = "CURRENT"
 _PREFIX = "global-"
 _META = "stats.json"
 # The global vocabulary apart: only the coordinator reads it, shards never do.
 _TERMS = "terms.json"
+
+
+# Every name hoidap gives in a sharded index's root (see above; writer.lock: `watching`).
+_OURS = re.compile(
+    rf"{MARKER}|{_CURRENT}|writer\.lock|shard-[0-9]+|{_PREFIX}[0-9a-f]{{16}}"
+    rf"|{_CURRENT}\.{_PREFIX}[0-9a-f]{{16}}\.tmp"
+)
+_SHARD = re.compile(r"shard-[0-9]+")
+
+
+def is_sharded(folder: Path) -> bool:
+    """Whether `folder` looks like a sharded index's root (holds a shard folder)."""
+    return any(_SHARD.fullmatch(entry.name) for entry in folder.iterdir())
+
+
+def owned(root: Path) -> bool:
+    """Whether everything in `root` is what hoidap writes in a sharded index: its marker,
+    the pointer and generations of the global statistics, the writer lock, and shard
+    folders each marked as an index folder. Only then may `hoidap cache prune` delete it."""
+    if not (root / MARKER).is_file():
+        return False
+    for entry in root.iterdir():
+        if entry.is_symlink() or not _OURS.fullmatch(entry.name):
+            return False
+        if _SHARD.fullmatch(entry.name) and not (entry.is_dir() and (entry / MARKER).is_file()):
+            return False
+    return True
 
 
 def shard_path(root: Path, shard: int) -> Path:
@@ -107,6 +136,7 @@ def load_global(root: Path, generation: str) -> GlobalStats:
         average_doc_terms=float(meta["average_doc_terms"]),
         total_length=int(meta["total_length"]),
         fingerprints=meta["fingerprints"],
+        manifests=meta.get("manifests") or [""] * len(meta["fingerprints"]),
         **arrays,
     )
 
