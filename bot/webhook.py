@@ -31,20 +31,24 @@ class _UpdateHandler(RequestHandler):
         self.on_new = on_new
         self.chunks: list[bytes] = []
         self.size = 0
+        self.forbidden = False
 
     def prepare(self) -> None:
         given = self.request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if not hmac.compare_digest(given.encode(), self.secret.encode()):
-            self._reply(HTTPStatus.FORBIDDEN)
+        self.forbidden = not hmac.compare_digest(given.encode(), self.secret.encode())
 
     def data_received(self, chunk: bytes) -> None:
-        # An oversized body is read and dropped, then refused: answering before it is all
-        # read would leave the client writing into a closed connection.
+        # A forged or oversized body is read and dropped, then refused: answering before it
+        # is all read makes Tornado close the connection, and a client that had already sent
+        # its next request on that kept-alive connection would lose it.
         self.size += len(chunk)
-        if self.size <= MAX_BODY:
+        if self.size <= MAX_BODY and not self.forbidden:
             self.chunks.append(chunk)
 
     async def post(self) -> None:
+        if self.forbidden:
+            self._reply(HTTPStatus.FORBIDDEN)
+            return
         if self.size > MAX_BODY:
             self._reply(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
             return
