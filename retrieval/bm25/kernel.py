@@ -21,6 +21,16 @@ def weight(tf, norm, idf, k1):  # type: ignore[no-untyped-def]
 
 
 @_jit
+def bound(idf, max_tf, min_len, k1, b, avgdl):  # type: ignore[no-untyped-def]
+    """A term's largest possible weight under the statistics (idf, k1, b, avgdl), from its
+    stored largest tf and shortest document: a weight grows with tf and shrinks with the
+    document's length, and the norm is computed as `CorpusStats.doc_norm` does."""
+    tf = np.float64(max_tf)
+    norm = k1 * (1 - b + b * np.float64(min_len) / avgdl)
+    return idf * (tf * (k1 + 1) / (norm + tf))
+
+
+@_jit
 def sift_down(heap_doc, heap_pos, acc, size, i):  # type: ignore[no-untyped-def]
     # A min-heap of the k best accumulators so far (ties: either order is fine, only
     # the minimum's value is used).
@@ -112,6 +122,7 @@ def top_k(  # type: ignore[no-untyped-def]
     seen = 0
     theta = -np.inf
     skip = len(deleted) > 0
+    k1_1 = k1 + 1
     # Terms scored over all their postings, while a passage holding none of the terms
     # so far could still reach the k best.
     essential = 0
@@ -124,24 +135,29 @@ def top_k(  # type: ignore[no-untyped-def]
             d = post_docs[p]
             if skip and deleted[d]:
                 continue
-            if acc[d] == 0.0:
-                touched[seen] = d
-                seen += 1
+            # Every weight is positive, so a passage is new while its accumulator is 0.
+            # Noted without a branch (touched has room for one more): a branch here
+            # mispredicts about every other posting once a few terms are scored.
+            a = acc[d]
+            touched[seen] = d
+            seen += a == 0.0
             tf = np.float64(post_tf[p])
             # Adding a weight and offering the passage to the heap is written out in each of
             # its three loops: as a function returning (size, theta), even inlined, it made
             # the kernel 2.4x slower. The heap is touched only for passages above its k-th.
-            acc[d] += tf * (k1 + 1) / (norms[d] + tf) * scale
-            if acc[d] >= theta:
+            a += tf * k1_1 / (norms[d] + tf) * scale
+            acc[d] = a
+            if a >= theta:
                 size = offer(heap_doc, heap_pos, acc, size, k, d)
                 if size == k:
                     theta = acc[heap_doc[0]]
         work[0] += term_ptr[t + 1] - term_ptr[t]
         essential += 1
     margin = _SLACK * max(1.0, abs(theta))
-    # The passages seen that can still reach the k best; the others are set back to 0,
-    # which marks them as out. They are sorted only once few enough to be looked up.
-    candidates = np.empty(seen, dtype=np.int64)
+    # The passages seen that can still reach the k best stay in `touched` (its first
+    # `kept`); the others are set back to 0, which marks them as out. They are sorted
+    # only once few enough to be looked up.
+    candidates = touched
     kept = 0
     for i in range(seen):
         d = touched[i]
@@ -176,8 +192,9 @@ def top_k(  # type: ignore[no-untyped-def]
                 p = find(post_docs, p, stop, d)
                 if p < stop and post_docs[p] == d:
                     tf = np.float64(post_tf[p])
-                    acc[d] += tf * (k1 + 1) / (norms[d] + tf) * scale
-                    if acc[d] >= theta:
+                    a = acc[d] + tf * k1_1 / (norms[d] + tf) * scale
+                    acc[d] = a
+                    if a >= theta:
                         size = offer(heap_doc, heap_pos, acc, size, k, d)
                         if size == k:
                             theta = acc[heap_doc[0]]
@@ -186,14 +203,16 @@ def top_k(  # type: ignore[no-untyped-def]
             work[0] += stop - p
             for q in range(p, stop):
                 d = post_docs[q]
-                if acc[d] > 0.0:
+                a = acc[d]
+                if a > 0.0:
                     tf = np.float64(post_tf[q])
-                    acc[d] += tf * (k1 + 1) / (norms[d] + tf) * scale
-                    if acc[d] >= theta:
+                    a += tf * k1_1 / (norms[d] + tf) * scale
+                    acc[d] = a
+                    if a >= theta:
                         size = offer(heap_doc, heap_pos, acc, size, k, d)
                         if size == k:
                             theta = acc[heap_doc[0]]
-    # Clean the scratch arrays for the next query.
+    # Clean the scratch arrays for the next query: only candidates are above 0 now.
     for i in range(size):
         heap_pos[heap_doc[i]] = -1
     margin = _SLACK * max(1.0, abs(theta))
@@ -204,8 +223,7 @@ def top_k(  # type: ignore[no-untyped-def]
         if acc[d] >= theta - margin:
             survivors[n_survivors] = d
             n_survivors += 1
-    for i in range(seen):
-        acc[touched[i]] = 0.0
+        acc[d] = 0.0
     survivors = np.sort(survivors[:n_survivors])
     # Exact scores of the survivors: query order, rank_bm25's operations.
     exact = np.zeros(n_survivors)
@@ -221,3 +239,77 @@ def top_k(  # type: ignore[no-untyped-def]
     # Best first, ties to the lower index (survivors are ascending; the sort is stable).
     order = np.argsort(-exact, kind="mergesort")[:k]
     return survivors[order], exact[order]
+
+
+@_jit
+def search(  # type: ignore[no-untyped-def]
+    term_ptr,
+    post_docs,
+    post_tf,
+    norms,
+    idf,
+    max_tf,
+    min_len,
+    k1,
+    b,
+    avgdl,
+    raw_query,
+    k,
+    deleted,
+    acc,
+    heap_pos,
+    touched,
+    work,
+):
+    """The k best documents for `raw_query` (term ids; those outside the vocabulary are
+    left out) and their exact scores, best first, ties to the lower index. `ok` is False,
+    with nothing found, when a term's idf is not positive: pruning needs every weight
+    positive, and the caller then scores in full."""
+    work[:] = 0
+    n_valid = min(len(term_ptr) - 1, len(idf))
+    query = np.empty(len(raw_query), dtype=np.int64)
+    m = 0
+    for t in raw_query:
+        if 0 <= t < n_valid:
+            if idf[t] <= 0.0:
+                return np.empty(0, dtype=np.int64), np.empty(0), False
+            query[m] = t
+            m += 1
+    query = query[:m]
+    if m == 0 or k <= 0:
+        return np.empty(0, dtype=np.int64), np.empty(0), True
+    # Distinct terms, each counted as often as it occurs, in decreasing order of bound:
+    # idf times the largest weight its largest tf and shortest document allow.
+    ascending = np.sort(query)
+    terms = np.empty(m, dtype=np.int64)
+    counts = np.zeros(m)
+    n = 0
+    for i in range(m):
+        if i == 0 or ascending[i] != ascending[i - 1]:
+            terms[n] = ascending[i]
+            n += 1
+        counts[n - 1] += 1.0
+    bounds = np.empty(n)
+    for i in range(n):
+        t = terms[i]
+        bounds[i] = bound(idf[t], max_tf[t], min_len[t], k1, b, avgdl) * counts[i]
+    order = np.argsort(-bounds[:n], kind="mergesort")
+    docs, scores = top_k(
+        term_ptr,
+        post_docs,
+        post_tf,
+        norms,
+        idf,
+        k1,
+        terms[order],
+        counts[order],
+        bounds[order],
+        query,
+        k,
+        deleted,
+        acc,
+        heap_pos,
+        touched,
+        work,
+    )
+    return docs, scores, True
