@@ -95,6 +95,23 @@ def find(post_docs, lo, hi, d):  # type: ignore[no-untyped-def]
 
 
 @_jit
+def compact(candidates, kept, acc, rest, theta):  # type: ignore[no-untyped-def]
+    """Keep in candidates[:kept] (in order) the passages whose score so far plus `rest`,
+    the bounds of the terms left, can still reach `theta`; set the others' to 0. Written
+    without branches: about half go either way, so a branch would mispredict."""
+    floor = theta - _SLACK * max(1.0, abs(theta))
+    alive = 0
+    for i in range(kept):
+        d = candidates[i]
+        a = acc[d]
+        keep = a + rest >= floor
+        candidates[alive] = d
+        alive += keep
+        acc[d] = a if keep else 0.0
+    return alive
+
+
+@_jit
 def top_k(  # type: ignore[no-untyped-def]
     term_ptr,
     post_docs,
@@ -153,38 +170,24 @@ def top_k(  # type: ignore[no-untyped-def]
                     theta = acc[heap_doc[0]]
         work[0] += term_ptr[t + 1] - term_ptr[t]
         essential += 1
-    margin = _SLACK * max(1.0, abs(theta))
     # The passages seen that can still reach the k best stay in `touched` (its first
-    # `kept`); the others are set back to 0, which marks them as out. They are sorted
-    # only once few enough to be looked up.
+    # `kept`); the others are set back to 0, which marks them as out.
     candidates = touched
-    kept = 0
-    for i in range(seen):
-        d = touched[i]
-        if acc[d] + rest[essential] >= theta - margin:
-            candidates[kept] = d
-            kept += 1
-        else:
-            acc[d] = 0.0
+    kept = compact(candidates, seen, acc, rest[essential], theta)
     ascending = False
     for j in range(essential, n):
-        margin = _SLACK * max(1.0, abs(theta))
-        alive = 0
-        for i in range(kept):
-            d = candidates[i]
-            if acc[d] + rest[j] < theta - margin:
-                acc[d] = 0.0
-            else:
-                candidates[alive] = d
-                alive += 1
-        kept = alive
         t = terms[j]
         scale = idf[t] * counts[j]
         p, stop = term_ptr[t], term_ptr[t + 1]
+        if kept <= stop - p:
+            # Dropping those that can no longer make it costs less than the pass they may
+            # spare; before a pass it is not needed (a pass adds to candidates only).
+            kept = compact(candidates, kept, acc, rest[j], theta)
         if kept * (2.0 + np.log2(1.0 + (stop - p) / max(kept, 1))) * _GALLOP_COST < stop - p:
             # Few candidates: look each up.
             work[1] += kept
             if not ascending:
+                # Sorted once; compacting keeps the order.
                 candidates[:kept] = np.sort(candidates[:kept])
                 ascending = True
             for i in range(kept):
