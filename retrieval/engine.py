@@ -5,6 +5,7 @@ layout and the answerer can change behind it.
 """
 
 import dataclasses
+import itertools
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -203,5 +204,12 @@ def _passage(index: Index, passage_id: int, rank: int, score: float) -> PassageH
     first, last = (int(i) for i in index.passage_sentence_ptr[passage_id : passage_id + 2])
     document = index.documents[int(index.sentence_doc[first])]
     start, end = int(index.sentence_start[first]), int(index.sentence_end[last - 1])
-    text = " ".join(index.sentence_text(i) for i in range(first, last))
+    # The passage's sentences lie back to back in the text blob: one read of their offsets
+    # and one of their bytes (each read of a mapped array is checked, about 10 us, and
+    # reading sentence by sentence was a third of a search at 100k passages).
+    ptr = index.sentence_text_ptr[first : last + 1].tolist()
+    blob = bytes(index.sentence_text_blob[ptr[0] : ptr[-1]])
+    text = " ".join(
+        blob[lo - ptr[0] : hi - ptr[0]].decode("utf-8") for lo, hi in itertools.pairwise(ptr)
+    )
     return PassageHit(rank, score, document, passage_id, text, start, end)

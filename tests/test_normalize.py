@@ -49,3 +49,25 @@ def test_segment_joins_words_before_lowercasing_and_drops_punctuation() -> None:
 
 def test_segment_indexes_tone_variants_alike() -> None:
     assert segment("giữ vững hoà bình, khoá họp") == segment("giữ vững hòa bình, khóa họp")
+
+
+def test_remembered_and_ascii_paths_give_the_full_functions_results() -> None:
+    import retrieval.normalize as module
+
+    decomposed = unicodedata.normalize("NFD", "Thuỷ điện Hoà Bình")
+    texts = [
+        "ai chu tri cuoc hop BNG ngay 31/12",
+        "Hoà bình, khoá XIII, thuỷ sản",
+        decomposed,
+        "Đại hội ĐẢNG lần thứ XIV — “trích dẫn”",
+        "x" * 300 + " hoà",  # longer than what is remembered
+        "",
+        "Ελληνικά café naïve",
+    ]
+    for _ in range(2):  # the second time from memory
+        for text in texts:
+            assert fold(text) == module._fold(text)
+            assert normalize(text) == module._normalize(text)
+            assert has_diacritics(text) == (
+                module._fold(text) != unicodedata.normalize("NFC", text)
+            )
