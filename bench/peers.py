@@ -150,7 +150,8 @@ def _bm25s(scores: dict[str, Any], backend: str) -> Callable:
     return search_numba
 
 
-def _tantivy(ptr: np.ndarray, ids: np.ndarray, folder: Path) -> tuple[float, Callable]:
+def _tantivy(ptr: np.ndarray | None, ids: np.ndarray, folder: Path) -> tuple[float, Callable]:
+    """tantivy's build time and search; with `ptr` None, the index already in `folder`."""
     import tantivy
 
     builder = tantivy.SchemaBuilder()
@@ -158,11 +159,13 @@ def _tantivy(ptr: np.ndarray, ids: np.ndarray, folder: Path) -> tuple[float, Cal
     schema = builder.build()
     start = time.perf_counter()
     index = tantivy.Index(schema, path=str(folder))
-    writer = index.writer(heap_size=512_000_000, num_threads=1)
-    for lo, hi in itertools.pairwise(ptr):
-        writer.add_document(tantivy.Document(body=" ".join(f"t{t}" for t in ids[lo:hi].tolist())))
-    writer.commit()
-    writer.wait_merging_threads()
+    if ptr is not None:
+        writer = index.writer(heap_size=512_000_000, num_threads=1)
+        for lo, hi in itertools.pairwise(ptr):
+            body = " ".join(f"t{t}" for t in ids[lo:hi].tolist())
+            writer.add_document(tantivy.Document(body=body))
+        writer.commit()
+        writer.wait_merging_threads()
     index.reload()
     built = time.perf_counter() - start
     searcher = index.searcher()
@@ -188,30 +191,47 @@ def main() -> None:
     parser.add_argument(
         "--bm25s-build", action="store_true", help="also time bm25s's own indexing (~7 GB at 1M)"
     )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="keep the built engines in this folder and search them in later runs (so the "
+        "timed run, on a quiet machine, builds nothing)",
+    )
+    parser.add_argument("--build-only", action="store_true", help="build into --keep and stop")
     args = parser.parse_args()
     if args.index:
         dump_tokens(args.index, args.tokens, args.queries)
         return
 
-    ptr, ids = np.load(args.tokens / "ptr.npy"), np.load(args.tokens / "ids.npy")
     meta = json.loads((args.tokens / "meta.json").read_text())
-    n_terms = meta["n_terms"]
     queries = [[t for t in q if t >= 0] for q in meta["queries"][: args.queries]]
-    if args.corpus == "H":
-        ids, n_terms = realistic_vocabulary(ptr, ids, n_terms)
-    name = f"{args.corpus}-{len(ptr) - 1}"
-    print(f"{name}: {len(ptr) - 1} passages, {len(ids)} tokens, {n_terms} terms", flush=True)
-
+    kept = args.keep / f"{args.corpus}-{args.tokens.name}" if args.keep else None
+    if kept:
+        kept.mkdir(parents=True, exist_ok=True)
     engines: dict[str, Callable] = {}
     built: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as folder:
-        built["hoidap"], bm25 = _hoidap(ptr, ids, n_terms)
+        if kept and (kept / "built.json").exists():
+            # Built by an earlier --build-only run (its load noted there).
+            built = json.loads((kept / "built.json").read_text())
+            bm25 = BM25.from_arrays({n: np.load(kept / f"{n}.npy") for n in BM25.ARRAY_NAMES})
+            ptr, ids, tantivy_folder = None, np.zeros(0, dtype=np.int32), kept / "tantivy"
+            name = f"{args.corpus}-{bm25.n_docs}"
+        else:
+            ptr, ids = np.load(args.tokens / "ptr.npy"), np.load(args.tokens / "ids.npy")
+            n_terms = meta["n_terms"]
+            if args.corpus == "H":
+                ids, n_terms = realistic_vocabulary(ptr, ids, n_terms)
+            name = f"{args.corpus}-{len(ptr) - 1}"
+            built["hoidap"], bm25 = _hoidap(ptr, ids, n_terms)
+            tantivy_folder = kept / "tantivy" if kept else Path(folder)
+        print(f"{name}: {bm25.n_docs} passages, {len(bm25.post_docs)} postings", flush=True)
         scores = _bm25s_scores(bm25)
-        if args.bm25s_build:
-            built["bm25s"], own = _bm25s_build(ptr, ids, n_terms)
+        if args.bm25s_build and ptr is not None:
+            built["bm25s"], own = _bm25s_build(ptr, ids, bm25.n_terms)
             # The same matrix as filled from the postings, but for float32 rounding.
-            for name in ("indptr", "indices"):
-                np.testing.assert_array_equal(own[name][: len(scores[name])], scores[name])
+            for array in ("indptr", "indices"):
+                np.testing.assert_array_equal(own[array][: len(scores[array])], scores[array])
             np.testing.assert_allclose(own["data"], scores["data"], rtol=1e-5)
             del own
         for engine in args.engines.split(","):
@@ -220,7 +240,17 @@ def main() -> None:
             elif engine.startswith("bm25s-"):
                 engines[engine] = _bm25s(scores, engine.removeprefix("bm25s-"))
             elif engine == "tantivy":
-                built[engine], engines[engine] = _tantivy(ptr, ids, Path(folder))
+                tantivy_folder.mkdir(parents=True, exist_ok=True)
+                took, engines[engine] = _tantivy(ptr, ids, tantivy_folder)
+                built.setdefault(engine, took)
+        if kept and ptr is not None:
+            for array, values in bm25.arrays().items():
+                np.save(kept / f"{array}.npy", values)
+            built["load_avg"] = os.getloadavg()[0]
+            (kept / "built.json").write_text(json.dumps(built))
+        if args.build_only:
+            print(f"built: {built}", flush=True)
+            return
         print(f"built: {built}", flush=True)
         names = list(engines)
         # Pruning must not change a single id or score: compare with full scoring.
@@ -243,9 +273,9 @@ def main() -> None:
                 times[engine][i] = (time.perf_counter() - start) * 1e3
     result: dict[str, Any] = {
         "corpus": name,
-        "passages": len(ptr) - 1,
-        "tokens": len(ids),
-        "terms": n_terms,
+        "passages": bm25.n_docs,
+        "postings": len(bm25.post_docs),
+        "terms": bm25.n_terms,
         "queries": len(queries),
         "k": args.k,
         "load_avg": [load_before, os.getloadavg()[0]],
