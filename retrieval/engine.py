@@ -5,9 +5,11 @@ layout and the answerer can change behind it.
 """
 
 import dataclasses
+import functools
 import itertools
 import os
 import sys
+import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -200,9 +202,31 @@ def _passage_of(index: Index, sentence_id: int) -> PassageHit:
     return _passage(index, passage_id, rank=0, score=0.0)
 
 
+# Documents of recent hits, per index's documents: decoding a stored document's record
+# (JSON, its path) costs as much as reading a passage's text, and hits of successive
+# questions share documents. Weakly keyed, so a swapped-out index is not kept.
+_RECENT_DOCUMENTS: "weakref.WeakKeyDictionary[Sequence[Document], Callable[[int], Document]]" = (
+    weakref.WeakKeyDictionary()
+)
+_RECENT_SIZE = 4096
+
+
+def _document(index: Index, d: int) -> Document:
+    documents = index.documents
+    try:
+        read = _RECENT_DOCUMENTS.get(documents)
+        if read is None:
+            read = _RECENT_DOCUMENTS[documents] = functools.lru_cache(_RECENT_SIZE)(
+                documents.__getitem__
+            )
+    except TypeError:  # a list built in memory: nothing to decode
+        return documents[d]
+    return read(d)
+
+
 def _passage(index: Index, passage_id: int, rank: int, score: float) -> PassageHit:
     first, last = (int(i) for i in index.passage_sentence_ptr[passage_id : passage_id + 2])
-    document = index.documents[int(index.sentence_doc[first])]
+    document = _document(index, int(index.sentence_doc[first]))
     start, end = int(index.sentence_start[first]), int(index.sentence_end[last - 1])
     # The passage's sentences lie back to back in the text blob: one read of their offsets
     # and one of their bytes (each read of a mapped array is checked, about 10 us, and

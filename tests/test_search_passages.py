@@ -1,6 +1,7 @@
-"""Engine.search's passages read their text in one piece (offsets and bytes at once): the
-same text as its sentences read one by one, in a stored index and in a live one whose
-arrays are the segments' laid end to end."""
+"""Engine.search's passages read their text in one piece (offsets and bytes at once) and
+keep recent documents decoded: the same text as its sentences read one by one and the same
+document, in a stored index and in a live one whose arrays are the segments' laid end to
+end."""
 
 import shutil
 from pathlib import Path
@@ -43,5 +44,7 @@ def test_passage_texts_are_their_sentences(tmp_path: Path, monkeypatch: pytest.M
         for question in QUESTIONS:
             for hit in engine.search(question, k=10):
                 assert hit.text == sentences_joined(engine, hit.passage_id)
+                first = int(engine.index.passage_sentence_ptr[hit.passage_id])
+                assert hit.document == engine.index.documents[int(engine.index.sentence_doc[first])]
                 found += 1
     assert found > 20
