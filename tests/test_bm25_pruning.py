@@ -104,3 +104,25 @@ def test_stored_bounds_hold_every_weight_under_any_statistics() -> None:
             tf = postings.post_tf[lo:hi].astype(np.float64)
             norm = stats.doc_norm(postings.doc_len[postings.post_docs[lo:hi]])
             assert (stats.idf[t] * tf * (stats.k1 + 1) / (norm + tf) <= bound).all()
+
+
+def test_largest_weights_found_by_searches_hold_every_weight(always_prune: None) -> None:
+    rng = np.random.default_rng(12)
+    corpus = _tied_corpus(rng, 500, 80)
+    ptr, ids, vocab = to_csr(corpus)
+    postings = Postings.build(ptr, ids, len(vocab))
+    stats = postings.stats()
+    asked = [t for t in range(len(vocab)) if stats.idf[t] > 0][:40]
+    for start in range(0, len(asked), 4):
+        postings.top_k(asked[start : start + 4], 5, stats)
+    largest = postings.largest_weights(stats)
+    assert (largest[asked] > 0).all()
+    for t in asked:
+        lo, hi = postings.term_ptr[t], postings.term_ptr[t + 1]
+        tf = postings.post_tf[lo:hi].astype(np.float64)
+        norm = stats.doc_norm(postings.doc_len[postings.post_docs[lo:hi]])
+        weights = tf * (stats.k1 + 1) / (norm + tf)
+        assert weights.max() <= largest[t] <= weights.max() * (1 + 1e-5)
+    # Other statistics (another avgdl) start again from nothing.
+    other = CorpusStats(stats.n_docs * 2, stats.total_length * 3, stats.df)
+    assert not postings.largest_weights(other).any()

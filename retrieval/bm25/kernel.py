@@ -10,6 +10,8 @@ import numpy as np
 _SLACK = 1e-9
 # A lookup by galloping costs about this many postings read in one pass.
 _GALLOP_COST = 4.0
+# A float64 rounded to float32 is within this factor of it.
+_FLOAT32_UP = 1.0 + 1e-6
 
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
@@ -28,6 +30,19 @@ def bound(idf, max_tf, min_len, k1, b, avgdl):  # type: ignore[no-untyped-def]
     tf = np.float64(max_tf)
     norm = k1 * (1 - b + b * np.float64(min_len) / avgdl)
     return idf * (tf * (k1 + 1) / (norm + tf))
+
+
+@_jit
+def largest_weight(term_ptr, post_docs, post_tf, norms, k1, t):  # type: ignore[no-untyped-def]
+    """The largest weight (without idf) of term t's postings, as a float32 no smaller: the
+    stored bound pairs the largest tf with the shortest document, which few postings
+    have, and is about a seventh too high (median of a question's terms); the exact
+    largest one prunes a sixth more. One pass over the postings, once per term."""
+    m = 0.0
+    for p in range(term_ptr[t], term_ptr[t + 1]):
+        tf = np.float64(post_tf[p])
+        m = max(m, tf * (k1 + 1) / (norms[post_docs[p]] + tf))
+    return np.float32(m * _FLOAT32_UP)
 
 
 @_jit
@@ -263,11 +278,14 @@ def search(  # type: ignore[no-untyped-def]
     heap_pos,
     touched,
     work,
+    largest,
 ):
     """The k best documents for `raw_query` (term ids; those outside the vocabulary are
     left out) and their exact scores, best first, ties to the lower index. `ok` is False,
     with nothing found, when a term's idf is not positive: pruning needs every weight
-    positive, and the caller then scores in full."""
+    positive, and the caller then scores in full. `largest` (float32, a term's largest
+    weight without idf under these statistics; 0 while unknown) is filled for the terms
+    asked here."""
     work[:] = 0
     n_valid = min(len(term_ptr) - 1, len(idf))
     query = np.empty(len(raw_query), dtype=np.int64)
@@ -295,7 +313,10 @@ def search(  # type: ignore[no-untyped-def]
     bounds = np.empty(n)
     for i in range(n):
         t = terms[i]
-        bounds[i] = bound(idf[t], max_tf[t], min_len[t], k1, b, avgdl) * counts[i]
+        stored = bound(idf[t], max_tf[t], min_len[t], k1, b, avgdl)
+        if largest[t] == 0.0 and term_ptr[t + 1] > term_ptr[t]:
+            largest[t] = largest_weight(term_ptr, post_docs, post_tf, norms, k1, t)
+        bounds[i] = min(stored, idf[t] * (np.float64(largest[t]) * _FLOAT32_UP)) * counts[i]
     order = np.argsort(-bounds[:n], kind="mergesort")
     docs, scores = top_k(
         term_ptr,

@@ -53,6 +53,7 @@ class Postings:
         self.term_min_len = term_min_len
         # (avgdl, k1, b) -> norms of every document: computed once per statistics.
         self._norms: tuple[tuple[float, float, float], np.ndarray] | None = None
+        self._largest: tuple[tuple[float, float, float], np.ndarray] | None = None
         self._scratch = Scratch()
 
     @classmethod
@@ -119,6 +120,17 @@ class Postings:
         if cached is None or cached[0] != key:
             cached = (key, stats.doc_norm(self.doc_len))
             self._norms = cached
+        return cached[1]
+
+    def largest_weights(self, stats: CorpusStats) -> np.ndarray:
+        """Each term's largest weight without idf under `stats` (float32, rounded up), 0
+        until a pruned search first asks for the term; kept while the statistics' avgdl,
+        k1 and b stay (4 bytes a term)."""
+        key = (stats.avgdl, stats.k1, stats.b)
+        cached = self._largest
+        if cached is None or cached[0] != key:
+            cached = (key, np.zeros(self.n_terms, dtype=np.float32))
+            self._largest = cached
         return cached[1]
 
     def used(self, term_ids: Sequence[int], stats: CorpusStats) -> list[int]:

@@ -9,6 +9,11 @@ make the top k. After that, the remaining terms are only looked up (galloping th
 postings) in the passages already seen whose score plus the bounds left can still reach
 the k-th, and passages that fall below it are dropped term by term.
 
+A term's stored bound pairs its largest tf with its shortest document and holds under any
+statistics; the first search that asks for the term also finds its exact largest weight
+under the current ones (one pass over its postings, kept in the `Postings` while avgdl,
+k1 and b stay), and later searches prune with that: a sixth fewer postings read.
+
 Sums in that order differ from rank_bm25's (query order) in the last bits, so pruning
 keeps a margin far above that error (`_SLACK`), and the survivors are scored again term by
 term in query order with rank_bm25's operations: the scores returned are the doubles full
@@ -99,5 +104,6 @@ def pruned_top_k(
         heap_pos,
         touched,
         work,
+        postings.largest_weights(stats),
     )
     return (docs, scores) if ok else None
