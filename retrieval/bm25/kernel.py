@@ -219,17 +219,34 @@ def top_k(  # type: ignore[no-untyped-def]
         else:
             # Many: one pass over the postings is cheaper; only candidates are above 0.
             work[0] += stop - p
-            for q in range(p, stop):
-                d = post_docs[q]
-                a = acc[d]
-                if a > 0.0:
+            if kept * 16 > len(acc):
+                # Candidates are common (long questions whose bounds prune little): the
+                # weight is added to every posting's passage and kept where it is a
+                # candidate, without a branch that would mispredict on every third posting
+                # (the slowest questions at 100k took half the time).
+                for q in range(p, stop):
+                    d = post_docs[q]
+                    a = acc[d]
                     tf = np.float64(post_tf[q])
-                    a += tf * k1_1 / (norms[d] + tf) * scale
-                    acc[d] = a
-                    if a >= theta:
+                    s = a + tf * k1_1 / (norms[d] + tf) * scale
+                    s = s if a > 0.0 else 0.0
+                    acc[d] = s
+                    if s >= theta and s > 0.0:
                         size = offer(heap_doc, heap_pos, acc, size, k, d)
                         if size == k:
                             theta = acc[heap_doc[0]]
+            else:
+                for q in range(p, stop):
+                    d = post_docs[q]
+                    a = acc[d]
+                    if a > 0.0:
+                        tf = np.float64(post_tf[q])
+                        a += tf * k1_1 / (norms[d] + tf) * scale
+                        acc[d] = a
+                        if a >= theta:
+                            size = offer(heap_doc, heap_pos, acc, size, k, d)
+                            if size == k:
+                                theta = acc[heap_doc[0]]
     # Clean the scratch arrays for the next query: only candidates are above 0 now.
     for i in range(size):
         heap_pos[heap_doc[i]] = -1
