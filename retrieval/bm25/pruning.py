@@ -50,23 +50,27 @@ def get_kernel():  # type: ignore[no-untyped-def]
 
 
 class Scratch(threading.local):
-    """Per-thread accumulators (zero between queries) for one postings' documents."""
+    """Per-thread scratch for one postings' documents: scores so far (zero between
+    queries) beside the documents' norms, two float32 each (see `kernel`)."""
 
     def __init__(self) -> None:
-        self.n_docs = -1
-        self.acc = np.zeros(0)
+        self.norms: np.ndarray | None = None
+        self.acc = np.zeros(0, dtype=np.float32)
         self.heap_pos = np.zeros(0, dtype=np.int32)
         self.touched = np.zeros(0, dtype=np.int32)
         self.work = np.zeros(4, dtype=np.int64)
 
-    def arrays(self, n_docs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if self.n_docs != n_docs:
-            self.acc = np.zeros(n_docs)
-            self.heap_pos = np.full(n_docs, -1, dtype=np.int32)
-            # One more than the documents: the kernel writes a document there before it
-            # knows whether it is new.
-            self.touched = np.empty(n_docs + 1, dtype=np.int32)
-            self.n_docs = n_docs
+    def arrays(self, norms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self.norms is not norms:
+            n_docs = len(norms)
+            if len(self.heap_pos) != n_docs:
+                self.acc = np.zeros(2 * n_docs, dtype=np.float32)
+                self.heap_pos = np.full(n_docs, -1, dtype=np.int32)
+                # One more than the documents: the kernel writes a document there before
+                # it knows whether it is new.
+                self.touched = np.empty(n_docs + 1, dtype=np.int32)
+            self.acc[1::2] = norms
+            self.norms = norms
         return self.acc, self.heap_pos, self.touched
 
 
@@ -83,14 +87,15 @@ def pruned_top_k(
     or None when a query term's idf is not positive (pruning needs positive weights).
     Term ids outside the vocabulary are left out. `work` (4 int64) gets the postings read
     in passes, the lookups, the passages seen and the survivors, for measuring."""
-    acc, heap_pos, touched = scratch.arrays(postings.n_docs)
+    norms = postings.norms(stats)
+    acc, heap_pos, touched = scratch.arrays(norms)
     if work is None:
         work = scratch.work
     docs, scores, ok = get_kernel().search(
         postings.term_ptr,
         postings.post_docs,
         postings.post_tf,
-        postings.norms(stats),
+        norms,
         stats.idf,
         postings.term_max_tf,
         postings.term_min_len,
