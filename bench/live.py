@@ -1,224 +1,256 @@
 """Measure the live index on a scale corpus (see bench/make_corpus.py): how soon a new
 document is answerable, the bytes an update writes, search speed over unmerged segments,
-and what merges and swaps cost the questions being answered meanwhile.
+and what updates, merges and swaps cost the questions being answered meanwhile.
 
-    .venv/bin/python -m bench.live --corpus bench/data/p100k --index bench/data/live-100k
+    .venv/bin/python -m bench.live --corpus bench/data/p100k --index bench/data/live-100k \
+        --steps latency
 
 The corpus folder is copied (hard links) so that documents can be added to it; the index
-is built once (reused when current). Steps, each printed as one JSON object per line:
+is built once (reused when current). Steps, each printed as one JSON object per line;
+timed steps are run alone on a quiet machine (`/work/wt/quiet bench ...`), the others
+(marked "untimed") may run beside other work:
 
-1. latency: a watcher serves an engine while a thread asks questions without pause;
-   --documents new files are written one at a time, and the time from each file's close
-   to the first answer citing it is taken (settle time of the watcher included).
-2. bytes: the bytes of the files each of those updates added to the index folder, against
-   the document's own size.
-3. segments: search p50 over 10 unmerged recent segments against the same documents
-   merged into one segment, the two engines' searches interleaved question by question
-   (a ratio less sensitive to the machine's other load than two separate runs).
-4. merge: question latencies while everything is merged into a new base in the background
-   and swapped in, against latencies of the same questions with nothing running.
+- latency: a watcher serves an engine while questions are asked at --rate a second;
+  --documents new files are written one at a time, and the time from each file's close to
+  an answer citing it is taken (the watcher's settle time included). Questions overlapping
+  an update or a swap are compared with the others, and with the same question's quiet
+  time.
+- bytes (untimed): documents of 1, 10, 100 and 1,000 sentences added one update each; the
+  bytes each update wrote to the index folder against the document's size.
+- segments-prepare (untimed): a copy of the index with 10 unmerged recent segments of 20
+  documents each (`<index>-segments`), and a copy of that merged (`<index>-merged`).
+- segments: search p50 over the two, interleaved question by question (a ratio less
+  sensitive to the machine's other load than two separate runs).
+- merge: questions at --rate a second while everything is merged into a new base by a
+  child process and swapped in, against the same questions before it.
 """
 
 import argparse
-import json
+import contextlib
 import os
 import shutil
 import statistics
-import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from bench.common import questions
+from bench.live_timing import Asker, Intervals, compare, emit, percentile
 from retrieval.engine import Engine
-from retrieval.index import IndexWriter, merging, open_index
+from retrieval.index import IndexWriter, load_index, merging, open_index
 from retrieval.watch import Watcher
 
 MARKER = "Phóng viên {name} ghi nhận đàn sếu đầu đỏ số {n} bay về Tràm Chim lúc rạng sáng."
+FILLER = "Đợt {k} có {k} con sếu số {n} kiếm ăn ở bãi năn phía {side} của vườn quốc gia."
 
 
-def _emit(record: dict[str, Any]) -> None:
-    print(json.dumps(record, ensure_ascii=False), flush=True)
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+def quiet(_: str) -> None:
+    pass
 
 
 def _files(path: Path) -> dict[Path, int]:
     return {p: p.stat().st_size for p in path.rglob("*") if p.is_file()}
 
 
-def _document(n: int) -> str:
+def _document(n: int, sentences: int = 1) -> str:
     name = f"Trần Văn Sếu{n}"
-    return f"Sếu đầu đỏ về Tràm Chim {n}\n\n{MARKER.format(name=name, n=n)}\n"
+    lines = [MARKER.format(name=name, n=n)]
+    lines += [FILLER.format(k=k, n=n, side="bắc nam"[k % 2 * 4 :]) for k in range(sentences - 1)]
+    return f"Sếu đầu đỏ về Tràm Chim {n}\n\n" + " ".join(lines) + "\n"
 
 
 def _question(n: int) -> str:
     return f"Phóng viên nào ghi nhận đàn sếu đầu đỏ số {n} bay về Tràm Chim?"
 
 
-class Asker(threading.Thread):
-    """Asks questions without pause; keeps (start time, seconds) of each."""
-
-    def __init__(self, engine: Engine, texts: list[str]) -> None:
-        super().__init__(daemon=True)
-        self.engine, self.texts = engine, texts
-        self.times: list[tuple[float, float]] = []
-        self.errors = 0
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        i = 0
-        while not self.stop.is_set():
-            text = self.texts[i % len(self.texts)]
-            i += 1
-            start = time.perf_counter()
-            try:
-                self.engine.ask(text)
-            except Exception:
-                self.errors += 1
-            self.times.append((start, time.perf_counter() - start))
+@contextlib.contextmanager
+def _timed_methods(cls: type, names: list[str], intervals: Intervals) -> Iterator[None]:
+    """`cls`'s methods `names` recorded in `intervals` while the block runs."""
+    originals = {name: getattr(cls, name) for name in names}
+    for name, method in originals.items():
+        setattr(cls, name, intervals.wrap(method))
+    try:
+        yield
+    finally:
+        for name, method in originals.items():
+            setattr(cls, name, method)
 
 
-def latency_and_bytes(corpus: Path, index: Path, documents: int, texts: list[str]) -> None:
-    engine = Engine.open(corpus, index, notice=lambda _: None)
+def _wait_answerable(engine: Engine, file: Path, question: str, timeout: float) -> float:
+    """Seconds until an answer cites `file`, asking once per new state of the engine (so
+    that the waiting adds no questions of its own to the machine's load)."""
+    start, seen = time.perf_counter(), None
+    while time.perf_counter() - start < timeout:
+        index = engine.index
+        if index is not seen:
+            seen = index
+            if any(c.document.path == file for c in engine.ask(question).sentences):
+                return time.perf_counter() - start
+        time.sleep(0.01)
+    raise TimeoutError(f"{file} not answerable after {timeout} s")
+
+
+def latency(corpus: Path, index: Path, documents: int, texts: list[str], rate: float) -> None:
+    engine = Engine.open(corpus, index, notice=quiet)
     folder = corpus.absolute() / "live-bench"
     folder.mkdir(exist_ok=True)
-    asker = Asker(engine, texts)
-    delays, written, sizes = [], [], []
-    with Watcher(engine, corpus, index, notice=lambda _: None) as watcher:
+    busy = Intervals()
+    engine.swap = busy.wrap(engine.swap)  # type: ignore[method-assign]
+    delays = []
+    with (
+        _timed_methods(IndexWriter, ["update", "update_paths"], busy),
+        Watcher(engine, corpus, index, notice=quiet) as watcher,
+    ):
         watcher.wait_for(1, 600)
+        asker = Asker(engine, texts, rate)
         asker.start()
-        for n in range(documents):
-            before = _files(index)
+        time.sleep(15)  # the watcher's first comparison of the whole corpus
+        for n in range(documents + 1):
             generation = watcher.generation
             file = folder / f"sue-{n:03d}.txt"
-            text = _document(n)
-            file.write_text(text, encoding="utf-8")
-            closed = time.perf_counter()
-            while not any(c.document.path == file for c in engine.ask(_question(n)).sentences):
-                time.sleep(0.02)
-            delays.append(time.perf_counter() - closed)
+            file.write_text(_document(n), encoding="utf-8")
+            delays.append(_wait_answerable(engine, file, _question(n), 120))
             watcher.wait_for(generation + 1, 60)
-            after = _files(index)
-            written.append(sum(s for p, s in after.items() if before.get(p) != s))
-            sizes.append(len(text.encode("utf-8")))
-            time.sleep(0.5)
-        asker.stop.set()
-        asker.join()
-    _emit(
+            time.sleep(2.0)
+        asker.finish()
+    first, rest = delays[0], delays[1:]
+    emit(
         {
             "step": "latency",
             "documents": documents,
-            "answerable_seconds_median": statistics.median(delays),
-            "answerable_seconds_max": max(delays),
-            "answerable_seconds": [round(d, 3) for d in delays],
-            "questions_meanwhile": len(asker.times),
+            "rate": rate,
+            "first_document_seconds": round(first, 3),
+            "answerable_seconds_median": round(statistics.median(rest), 3),
+            "answerable_seconds_max": round(max(rest), 3),
+            "answerable_seconds": [round(d, 3) for d in rest],
             "errors": asker.errors,
-        }
-    )
-    _emit(
-        {
-            "step": "bytes",
-            "document_bytes_median": statistics.median(sizes),
-            "written_bytes_median": statistics.median(written),
-            "written_bytes_max": max(written),
-            "index_bytes": sum(_files(index).values()),
+            **compare(asker.times, busy, "update_or_swap"),
+            "load_average": os.getloadavg(),
         }
     )
 
 
-def segments_against_merged(corpus: Path, index: Path, texts: list[str]) -> None:
-    """10 recent segments of 20 documents each, then the same merged; searches interleaved."""
+def bytes_written(corpus: Path, index: Path) -> None:
+    folder = corpus.absolute() / "live-bench-bytes"
+    folder.mkdir(exist_ok=True)
+    rows = []
+    with IndexWriter(corpus, index, notice=quiet) as writer:
+        writer.update()
+        for sentences in (1, 10, 100, 1000):
+            file = folder / f"sue-{sentences}.txt"
+            text = _document(3000 + sentences, sentences)
+            before = _files(index)
+            file.write_text(text, encoding="utf-8")
+            writer.update_paths([file])
+            after = _files(index)
+            written = sum(size for p, size in after.items() if before.get(p) != size)
+            size = len(text.encode("utf-8"))
+            rows.append({"document_bytes": size, "written_bytes": written})
+    emit({"step": "bytes", "updates": rows, "index_bytes": sum(_files(index).values())})
+
+
+def _copies(index: Path) -> tuple[Path, Path]:
+    return index.with_name(f"{index.name}-segments"), index.with_name(f"{index.name}-merged")
+
+
+def _merge_all(writer: IndexWriter) -> float:
+    merging.MAX_RECENT, merging.RECENT_SHARE = 0, 0.0
+    start = time.perf_counter()
+    writer.merge()
+    return time.perf_counter() - start
+
+
+def segments_prepare(corpus: Path, index: Path) -> None:
+    segmented, merged = _copies(index)
+    for copy in (segmented, merged):
+        shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(index, segmented)
     folder = corpus / "live-bench-segments"
     folder.mkdir(exist_ok=True)
-    with IndexWriter(corpus, index, notice=lambda _: None) as writer:
-        merging.MAX_RECENT, merging.RECENT_SHARE = 0, 0.0
-        writer.merge()  # start from one base
+    with IndexWriter(corpus, segmented, notice=quiet) as writer:
+        writer.update()
+        _merge_all(writer)  # start from one base
         merging.MAX_RECENT, merging.RECENT_SHARE = 1000, 10.0
         for batch in range(10):
             for n in range(20):
                 k = 1000 + batch * 20 + n
                 (folder / f"sue-{k}.txt").write_text(_document(k), encoding="utf-8")
             writer.update()
-        segmented = Engine(writer.index)
-        merging.MAX_RECENT, merging.RECENT_SHARE = 0, 0.0
-        start = time.perf_counter()
-        writer.merge()
-        merge_seconds = time.perf_counter() - start
-        merged = Engine(writer.index)
-    counts = (len(segmented.index.segments), len(merged.index.segments))
-    timed: dict[str, list[float]] = {"segments": [], "merged": []}
+        counts = [len(writer.index.segments)]
+    shutil.copytree(segmented, merged)
+    with IndexWriter(corpus, merged, notice=quiet) as writer:
+        seconds = _merge_all(writer)
+        counts.append(len(writer.index.segments))
+    emit({"step": "segments-prepare", "segments": counts, "full_merge_seconds": seconds})
+
+
+def segments(index: Path, texts: list[str]) -> None:
+    segmented, merged = _copies(index)
+    engines = {"segments": Engine(load_index(segmented)), "merged": Engine(load_index(merged))}
+    counts = {name: len(engine.index.segments) for name, engine in engines.items()}
+    timed: dict[str, list[float]] = {name: [] for name in engines}
+    for engine in engines.values():
+        for text in texts[:20]:  # the first searches page the index in
+            engine.search(text, 5)
     for repeat in range(2):
+        order = list(engines.items())
         for text in texts:
-            order = [("segments", segmented), ("merged", merged)]
             for name, engine in order if repeat % 2 == 0 else order[::-1]:
                 start = time.perf_counter()
                 engine.search(text, 5)
                 timed[name].append(time.perf_counter() - start)
     p50 = {name: statistics.median(values) for name, values in timed.items()}
-    _emit(
+    emit(
         {
             "step": "segments",
-            "segments_and_merged_segments": counts,
-            "full_merge_seconds": merge_seconds,
-            "search_p50_ms_segments": p50["segments"] * 1000,
-            "search_p50_ms_merged": p50["merged"] * 1000,
-            "ratio": p50["segments"] / p50["merged"],
+            "segments": counts,
+            "search_p50_ms_segments": round(p50["segments"] * 1000, 2),
+            "search_p50_ms_merged": round(p50["merged"] * 1000, 2),
+            "search_p99_ms_segments_merged": [
+                round(percentile(timed[name], 0.99) * 1000, 2) for name in engines
+            ],
+            "ratio": round(p50["segments"] / p50["merged"], 3),
             "searches_each": len(timed["merged"]),
+            "load_average": os.getloadavg(),
         }
     )
 
 
-def merge_under_load(corpus: Path, index: Path, texts: list[str]) -> None:
+def merge_under_load(
+    corpus: Path, index: Path, texts: list[str], rate: float, before: float
+) -> None:
     """Questions answered while a full merge runs beside them and is swapped in."""
-    merging.MAX_RECENT = 1000
-    merging.RECENT_SHARE = 10.0
+    merging.MAX_RECENT, merging.RECENT_SHARE = 1000, 10.0
     folder = corpus / "live-bench-merge"
     folder.mkdir(exist_ok=True)
-    with IndexWriter(corpus, index, notice=lambda _: None) as writer:
-        for n in range(5):
+    merge, swap = Intervals(), Intervals()
+    with IndexWriter(corpus, index, notice=quiet) as writer:
+        for n in range(3):
             (folder / f"sue-{2000 + n}.txt").write_text(_document(2000 + n), encoding="utf-8")
             writer.update()
         engine = Engine(writer.index)
-        asker = Asker(engine, texts)
-        asker.start()
-        time.sleep(20)
-        quiet_end = time.perf_counter()
-        merging.MAX_RECENT = 0
-        merging.RECENT_SHARE = 0.0
-        merge_start = time.perf_counter()
-        writer.merge()
-        swap_start = time.perf_counter()
         engine.swap(writer.index)
-        merge_end = time.perf_counter()
-        time.sleep(2)
-        asker.stop.set()
-        asker.join()
-    quiet = [s for t, s in asker.times if t < quiet_end]
-    during = [s for t, s in asker.times if merge_start <= t < merge_end]
-    _emit(
+        asker = Asker(engine, texts, rate)
+        asker.start()
+        time.sleep(before)
+        with merge.timing():
+            _merge_all(writer)
+        with swap.timing():
+            engine.swap(writer.index)
+        time.sleep(5)
+        asker.finish()
+        passages = writer.index.n_passages
+    emit(
         {
             "step": "merge",
-            "merge_seconds": swap_start - merge_start,
-            "swap_ms": (merge_end - swap_start) * 1000,
-            "quiet": {"n": len(quiet), **_summary(quiet)},
-            "during_merge": {"n": len(during), **_summary(during)},
+            "passages_merged": passages,
+            "rate": rate,
             "errors": asker.errors,
+            **compare(asker.times, merge, "merge"),
+            **{k: v for k, v in compare(asker.times, swap, "swap").items() if k != "quiet"},
+            "load_average": os.getloadavg(),
         }
     )
-
-
-def _summary(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {}
-    return {
-        "p50_ms": _percentile(values, 0.5) * 1000,
-        "p99_ms": _percentile(values, 0.99) * 1000,
-        "max_ms": max(values) * 1000,
-    }
 
 
 def main() -> None:
@@ -226,34 +258,41 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--documents", type=int, default=10)
-    parser.add_argument("--questions", type=int, default=300)
-    parser.add_argument("--steps", default="latency,segments,merge")
+    parser.add_argument("--questions", type=int, default=40)
+    parser.add_argument("--rate", type=float, default=2.0, help="questions a second")
+    parser.add_argument("--before", type=float, default=60.0, help="seconds before a merge")
+    parser.add_argument("--steps", default="latency")
     args = parser.parse_args()
     work = args.index.parent / f"{args.corpus.name}-live"
     if not work.exists():
         shutil.copytree(args.corpus, work, copy_function=os.link)
-    for extra in work.glob("live-bench*"):
-        shutil.rmtree(extra)
-    start = time.perf_counter()
-    index = open_index(work, args.index, notice=lambda _: None)
-    _emit(
-        {
-            "step": "open",
-            "seconds": time.perf_counter() - start,
-            "passages": index.bm25.stats.n_docs,
-            "documents": len(index.live_documents),
-            "load_average": os.getloadavg(),
-        }
-    )
-    texts = questions()[: args.questions]
     steps = args.steps.split(",")
+    texts = questions()[: args.questions]
+    if steps != ["segments"]:
+        for extra in work.glob("live-bench*"):
+            shutil.rmtree(extra)
+        start = time.perf_counter()
+        index = open_index(work, args.index, notice=quiet)
+        emit(
+            {
+                "step": "open",
+                "seconds": round(time.perf_counter() - start, 3),
+                "passages": index.bm25.stats.n_docs,
+                "documents": len(index.live_documents),
+                "load_average": os.getloadavg(),
+            }
+        )
     if "latency" in steps:
-        latency_and_bytes(work, args.index, args.documents, texts)
+        latency(work, args.index, args.documents, texts, args.rate)
+    if "bytes" in steps:
+        bytes_written(work, args.index)
+    if "segments-prepare" in steps:
+        segments_prepare(work, args.index)
     if "segments" in steps:
-        segments_against_merged(work, args.index, texts)
+        segments(args.index, questions()[:300])
     if "merge" in steps:
-        merge_under_load(work, args.index, texts)
-    _emit({"step": "done", "load_average": os.getloadavg()})
+        merge_under_load(work, args.index, texts, args.rate, args.before)
+    emit({"step": "done", "load_average": os.getloadavg()})
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ the same documents, in the same order, gives.
 """
 
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -34,6 +35,9 @@ from retrieval.index.segments import write_segment
 MAX_RECENT = 10
 RECENT_SHARE = 0.1
 DELETED_SHARE = 0.25
+# Added to the merging child's niceness: on a machine of few cores a merge's processes
+# would otherwise take cores from the questions being answered meanwhile.
+MERGE_NICENESS = 10
 
 
 def merge_plan(index: LiveIndex) -> list[int]:
@@ -93,6 +97,11 @@ def merge_segments(
 _JOB: tuple[LiveIndex, list[int], int | None, Path, str] | None = None
 
 
+def _start_merging_child() -> None:
+    ignore_interrupts()
+    os.nice(MERGE_NICENESS)  # its own worker processes inherit it
+
+
 def _merge_and_write() -> list[np.ndarray]:
     assert _JOB is not None
     index, positions, workers, folder, name = _JOB
@@ -106,12 +115,13 @@ def merge_in_child(
 ) -> list[np.ndarray]:
     """`merge_segments`, written as segment `name` of `folder`, in a forked process: a
     merge is minutes of work at a million passages, partly in Python, and in the serving
-    process it would hold Python's lock away from the questions being answered."""
+    process it would hold Python's lock away from the questions being answered. It runs
+    at a lower priority (`MERGE_NICENESS`), so it takes the cores questions leave idle."""
     global _JOB
     _JOB = (index, positions, workers, folder, name)
     try:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(1, mp_context=context, initializer=ignore_interrupts) as pool:
+        with ProcessPoolExecutor(1, mp_context=context, initializer=_start_merging_child) as pool:
             return pool.submit(_merge_and_write).result()
     finally:
         _JOB = None
