@@ -126,3 +126,29 @@ def test_a_file_still_being_written_waits(writer: IndexWriter) -> None:
     assert writer.update_paths(list(writer.waiting)) == Changes(1, 0, 0)
     assert writer.waiting == set()
     assert "tin/Đang" in indexed(writer)
+
+
+def test_after_a_merge_changes_delete_the_documents_where_it_moved_them(
+    writer: IndexWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tin = writer.corpus / "tin"
+    (writer.corpus / "000_a161d4bec09452eb.txt").unlink()  # moves every later document
+    (tin / "Mới.txt").write_text(article("Mới", "tôm"), encoding="utf-8")
+    writer.update()
+    monkeypatch.setattr(merging, "MAX_RECENT", 0)
+    monkeypatch.setattr(merging, "RECENT_SHARE", 0.0)
+    assert writer.merge() and len(writer.index.segments) == 1
+    for name in ("Mướp", "Vàng", "Mới"):
+        (tin / f"{name}.txt").write_text(article(name, "rau"), encoding="utf-8")
+        restamp(tin / f"{name}.txt")
+    (tin / "Tam.txt").unlink()
+    names = [tin / f"{name}.txt" for name in ("Mướp", "Vàng", "Mới", "Tam")]
+    assert writer.update_paths(names) == Changes(added=3, removed=4, waiting=0)
+    texts = indexed(writer)
+    live = [d.doc_id for d in writer.index.live_documents]
+    tin_ids = sorted(d for d in live if d.startswith("tin/"))
+    assert tin_ids == sorted(["tin/Mun", "tin/Mướp", "tin/Mới", "tin/Vàng"])
+    assert len(live) == len(set(live)) == 4 + 4
+    for name in ("Mướp", "Vàng", "Mới"):
+        assert "rau" in texts[f"tin/{name}"] and "cá" not in texts[f"tin/{name}"]
+    assert "cá" in texts["tin/Mun"]
