@@ -219,34 +219,43 @@ def segments(index: Path, texts: list[str]) -> None:
 def merge_under_load(
     corpus: Path, index: Path, texts: list[str], rate: float, before: float
 ) -> None:
-    """Questions answered while a full merge runs beside them and is swapped in."""
+    """Questions answered by a watched engine while a new document's update makes the
+    policy merge everything into a new base (in a child process) and swap it in."""
     merging.MAX_RECENT, merging.RECENT_SHARE = 1000, 10.0
-    folder = corpus / "live-bench-merge"
+    folder = corpus.absolute() / "live-bench-merge"
     folder.mkdir(exist_ok=True)
-    merge, swap = Intervals(), Intervals()
-    with IndexWriter(corpus, index, notice=quiet) as writer:
-        for n in range(3):
-            (folder / f"sue-{2000 + n}.txt").write_text(_document(2000 + n), encoding="utf-8")
-            writer.update()
-        engine = Engine(writer.index)
-        engine.swap(writer.index)
+    engine = Engine.open(corpus, index, notice=quiet)
+    merge, swap, update = Intervals(), Intervals(), Intervals()
+    engine.swap = swap.wrap(engine.swap)  # type: ignore[method-assign]
+    with (
+        _timed_methods(IndexWriter, ["merge"], merge),
+        _timed_methods(IndexWriter, ["update", "update_paths"], update),
+        Watcher(engine, corpus, index, notice=quiet) as watcher,
+    ):
+        watcher.wait_for(1, 600)
         asker = Asker(engine, texts, rate)
         asker.start()
         time.sleep(before)
-        with merge.timing():
-            _merge_all(writer)
-        with swap.timing():
-            engine.swap(writer.index)
+        generation = watcher.generation
+        merging.MAX_RECENT, merging.RECENT_SHARE = 0, 0.0
+        (folder / "sue-2000.txt").write_text(_document(2000), encoding="utf-8")
+        # The update's swap, then the merge's.
+        assert watcher.wait_for(generation + 2, 540), "no merge"
         time.sleep(5)
         asker.finish()
-        passages = writer.index.n_passages
+        passages = engine.index.n_passages
+        segments = len(engine.index.segments)
+    busy = Intervals()
+    busy.spans = merge.spans + swap.spans + update.spans
     emit(
         {
             "step": "merge",
             "passages_merged": passages,
+            "segments_after": segments,
             "rate": rate,
             "errors": asker.errors,
-            **compare(asker.times, merge, "merge"),
+            **compare(asker.times, busy, "any"),
+            **{k: v for k, v in compare(asker.times, merge, "merge").items() if k != "quiet"},
             **{k: v for k, v in compare(asker.times, swap, "swap").items() if k != "quiet"},
             "load_average": os.getloadavg(),
         }
