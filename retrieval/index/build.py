@@ -5,7 +5,6 @@ import contextlib
 from array import array
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,46 +26,10 @@ from retrieval.index.reading import (
     segment_texts,
     worker_pool,
 )
+from retrieval.index.rows import Rows, first_occurrence_vocab, gather_csr, index_rows, join_runs
 
-# Rows gathered at a time: their positions (8 bytes an id) then stay near the CPU cache;
-# 2^20 rows took 0.72 s at 100k passages, 2^14 0.11 s.
-_GATHER_ROWS = 1 << 14
 # Postings handled at a time when counting document frequencies.
 _POSTINGS_BLOCK = 1 << 22
-
-
-@dataclass(eq=False)
-class _Rows:
-    """Sentences of consecutive documents as flat arrays: document d holds sentences
-    doc_ptr[d] .. doc_ptr[d + 1] - 1; texts and term ids are CSR over sentences."""
-
-    documents: list[Document]
-    stamps: list[tuple[int, int] | None]
-    doc_ptr: np.ndarray
-    start: np.ndarray
-    end: np.ndarray
-    text_ptr: np.ndarray
-    text_blob: np.ndarray
-    term_ptr: np.ndarray
-    term_ids: np.ndarray
-    # Extracted texts, CSR over documents (see Index.document_text).
-    doc_text_ptr: np.ndarray
-    doc_text_blob: np.ndarray
-
-
-def _gather_csr(
-    ptr: np.ndarray, ids: np.ndarray, rows: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The CSR of `rows` of (ptr, ids), in that order; in blocks to bound the index arrays."""
-    lengths = np.diff(ptr)[rows]
-    out_ptr = offsets(lengths)
-    out = np.empty(int(out_ptr[-1]), dtype=ids.dtype)
-    for lo in range(0, len(rows), _GATHER_ROWS):
-        hi = min(lo + _GATHER_ROWS, len(rows))
-        positions = np.repeat(ptr[rows[lo:hi]] - out_ptr[lo:hi], lengths[lo:hi])
-        positions += np.arange(out_ptr[lo], out_ptr[hi], dtype=np.int64)
-        out[out_ptr[lo] : out_ptr[hi]] = ids[positions]
-    return out_ptr, out
 
 
 def _segment_rows(
@@ -74,7 +37,7 @@ def _segment_rows(
     vocab: dict[str, int],
     pool: Any,
     progress: Callable[[str], None] | None,
-) -> _Rows:
+) -> Rows:
     """Rows of freshly read documents; new terms are added to `vocab`. pyvi runs once per
     distinct sentence text: news pages repeat headlines, bylines and captions."""
     documents: list[Document] = []
@@ -116,12 +79,12 @@ def _segment_rows(
             progress(f"indexing: {done}/{len(texts)} distinct sentences segmented")
 
     text_ptr = offsets(np.frombuffer(text_lengths, dtype=np.int64))
-    term_ptr, term_ids = _gather_csr(
+    term_ptr, term_ids = gather_csr(
         np.frombuffer(distinct_ptr, dtype=np.int64),
         np.frombuffer(distinct_ids, dtype=np.int32),
         np.frombuffer(sentence_distinct, dtype=np.int64),
     )
-    return _Rows(
+    return Rows(
         documents=documents,
         stamps=stamps,
         doc_ptr=np.frombuffer(doc_ptr, dtype=np.int64),
@@ -134,84 +97,6 @@ def _segment_rows(
         doc_text_ptr=offsets(np.frombuffer(doc_text_lengths, dtype=np.int64)),
         doc_text_blob=np.frombuffer(doc_text_blob, dtype=np.uint8),
     )
-
-
-def _index_rows(index: Index) -> _Rows:
-    """A stored index as rows, without copying its arrays."""
-    counts = np.bincount(index.sentence_doc, minlength=len(index.documents))
-    doc_ptr = offsets(counts)
-    return _Rows(
-        documents=list(index.documents),
-        stamps=list(index.document_stamps),
-        doc_ptr=doc_ptr,
-        start=index.sentence_start,
-        end=index.sentence_end,
-        text_ptr=index.sentence_text_ptr,
-        text_blob=index.sentence_text_blob,
-        term_ptr=index.sentence_term_ptr,
-        term_ids=index.sentence_term_ids,
-        doc_text_ptr=index.document_text_ptr,
-        doc_text_blob=index.document_text_blob,
-    )
-
-
-def _join_runs(runs: list[tuple[_Rows, int, int]]) -> _Rows:
-    """Documents first .. last - 1 of each (rows, first, last), one run after another."""
-    documents: list[Document] = []
-    stamps: list[tuple[int, int] | None] = []
-    parts: dict[str, list[np.ndarray]] = {
-        name: [np.zeros(1, dtype=np.int64)]
-        for name in ("doc_ptr", "text_ptr", "term_ptr", "doc_text_ptr")
-    }
-    for name in ("start", "end", "text_blob", "term_ids", "doc_text_blob"):
-        parts[name] = []
-    doc_text_bytes = 0
-    sentences = text_bytes = terms = 0
-    for rows, first, last in runs:
-        documents += rows.documents[first:last]
-        stamps += rows.stamps[first:last]
-        lo, hi = int(rows.doc_ptr[first]), int(rows.doc_ptr[last])
-        text_lo, text_hi = int(rows.text_ptr[lo]), int(rows.text_ptr[hi])
-        term_lo, term_hi = int(rows.term_ptr[lo]), int(rows.term_ptr[hi])
-        parts["doc_ptr"].append(rows.doc_ptr[first + 1 : last + 1] - lo + sentences)
-        parts["text_ptr"].append(rows.text_ptr[lo + 1 : hi + 1] - text_lo + text_bytes)
-        parts["term_ptr"].append(rows.term_ptr[lo + 1 : hi + 1] - term_lo + terms)
-        parts["start"].append(rows.start[lo:hi])
-        parts["end"].append(rows.end[lo:hi])
-        parts["text_blob"].append(rows.text_blob[text_lo:text_hi])
-        parts["term_ids"].append(rows.term_ids[term_lo:term_hi])
-        doc_text_lo, doc_text_hi = int(rows.doc_text_ptr[first]), int(rows.doc_text_ptr[last])
-        parts["doc_text_ptr"].append(
-            rows.doc_text_ptr[first + 1 : last + 1] - doc_text_lo + doc_text_bytes
-        )
-        parts["doc_text_blob"].append(rows.doc_text_blob[doc_text_lo:doc_text_hi])
-        doc_text_bytes += doc_text_hi - doc_text_lo
-        sentences += hi - lo
-        text_bytes += text_hi - text_lo
-        terms += term_hi - term_lo
-    dtypes = {
-        "start": np.int64,
-        "end": np.int64,
-        "text_blob": np.uint8,
-        "term_ids": np.int32,
-        "doc_text_blob": np.uint8,
-    }
-    joined = {
-        name: np.concatenate(arrays) if arrays else np.zeros(0, dtype=dtypes[name])
-        for name, arrays in parts.items()
-    }
-    return _Rows(documents=documents, stamps=stamps, **joined)
-
-
-def _first_occurrence_vocab(rows: _Rows, terms: list[str]) -> dict[str, int]:
-    """Renumber `rows.term_ids` (ids into `terms`) in order of first occurrence, dropping
-    terms that no longer occur: the vocabulary a full build of the same rows assigns."""
-    used, first = np.unique(rows.term_ids, return_index=True)
-    order = used[np.argsort(first)]
-    renumber = np.zeros(len(terms), dtype=np.int32)
-    renumber[order] = np.arange(len(order), dtype=np.int32)
-    rows.term_ids = renumber[rows.term_ids]
-    return {terms[i]: new for new, i in enumerate(order.tolist())}
 
 
 def _passage_ptr(doc_ptr: np.ndarray, passage_sentences: int) -> np.ndarray:
@@ -261,8 +146,8 @@ def _document_df(bm25: BM25, passage_doc: np.ndarray) -> np.ndarray:
     return np.diff(new_before).astype(np.int32)
 
 
-def _index_of_rows(
-    rows: _Rows,
+def index_of_rows(
+    rows: Rows,
     vocab: dict[str, int],
     fingerprint: str,
     passage_sentences: int,
@@ -337,7 +222,7 @@ def build_index(
     workers = workers or default_workers()
     with worker_pool(workers, jobs) as pool:
         rows = _segment_rows(reads, vocab, pool, progress)
-    return _index_of_rows(rows, vocab, fingerprint, passage_sentences, progress, workers)
+    return index_of_rows(rows, vocab, fingerprint, passage_sentences, progress, workers)
 
 
 def update_index(
@@ -355,7 +240,7 @@ def update_index(
     equals a full build of the same files. Raises CorpusError when no file is readable."""
     if passage_sentences < 1:
         raise ValueError("passage_sentences must be at least 1")
-    old: _Rows | None = None
+    old: Rows | None = None
     known: dict[Path, tuple[int, tuple[int, int]]] = {}
     vocab: dict[str, int] = {}
     if (
@@ -363,7 +248,7 @@ def update_index(
         and previous.pipeline_version == PIPELINE_VERSION
         and previous.passage_sentences == passage_sentences
     ):
-        old = _index_rows(previous)
+        old = index_rows(previous)
         # Fresh documents extend the old ids; the renumbering below makes them a full build's.
         vocab = dict(previous.vocab)
         known = {
@@ -393,7 +278,7 @@ def update_index(
     # Unreadable files are skipped, so fresh rows line up with the readable ones only.
     readable = {document.path for document in fresh.documents}
 
-    runs: list[tuple[_Rows, int, int]] = []
+    runs: list[tuple[Rows, int, int]] = []
     next_fresh = 0
     for file, reused in zip(files, plan, strict=True):
         if reused is None:
@@ -413,6 +298,6 @@ def update_index(
     if runs == [(fresh, 0, len(fresh.documents))] and old is None:
         rows, final_vocab = fresh, vocab
     else:
-        rows = _join_runs(runs)
-        final_vocab = _first_occurrence_vocab(rows, sorted(vocab, key=vocab.__getitem__))
-    return _index_of_rows(rows, final_vocab, fingerprint, passage_sentences, progress, workers)
+        rows = join_runs(runs)
+        final_vocab = first_occurrence_vocab(rows, sorted(vocab, key=vocab.__getitem__))
+    return index_of_rows(rows, final_vocab, fingerprint, passage_sentences, progress, workers)

@@ -20,16 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.index.build import (
-    _first_occurrence_vocab,
-    _index_of_rows,
-    _index_rows,
-    _join_runs,
-    _Rows,
-)
+from retrieval.index.build import index_of_rows
 from retrieval.index.live import LiveIndex, LiveVocabulary
 from retrieval.index.model import Index
 from retrieval.index.reading import default_workers, ignore_interrupts
+from retrieval.index.rows import Rows, first_occurrence_vocab, index_rows, join_runs
 from retrieval.index.segments import write_segment
 
 MAX_RECENT = 10
@@ -59,7 +54,7 @@ def merge_plan(index: LiveIndex) -> list[int]:
     return []
 
 
-def _live_runs(rows: _Rows, deleted: np.ndarray) -> list[tuple[_Rows, int, int]]:
+def _live_runs(rows: Rows, deleted: np.ndarray) -> list[tuple[Rows, int, int]]:
     """(rows, first, last) for each run of consecutive live documents."""
     alive = np.ones(len(rows.documents), dtype=bool)
     alive[deleted] = False
@@ -72,21 +67,21 @@ def merge_segments(
 ) -> tuple[Index, list[np.ndarray]]:
     """The segment holding the live documents of `index.segments[positions]`, in order,
     and for each of those segments the ids of its documents it took, in order."""
-    runs: list[tuple[_Rows, int, int]] = []
+    runs: list[tuple[Rows, int, int]] = []
     kept: list[np.ndarray] = []
     for position in positions:
         segment = index.segments[position]
-        rows = _index_rows(segment.index)
+        rows = index_rows(segment.index)
         # Term ids made global, so that the segments' rows share one numbering.
         rows.term_ids = index.maps[position].astype(np.int32)[np.asarray(rows.term_ids)]
         runs += _live_runs(rows, segment.deleted)
         alive = np.ones(len(rows.documents), dtype=bool)
         alive[segment.deleted] = False
         kept.append(np.flatnonzero(alive))
-    rows = _join_runs(runs)
+    rows = join_runs(runs)
     terms = index.vocab.terms() if isinstance(index.vocab, LiveVocabulary) else list(index.vocab)
-    vocab = _first_occurrence_vocab(rows, terms)
-    merged = _index_of_rows(
+    vocab = first_occurrence_vocab(rows, terms)
+    merged = index_of_rows(
         rows, vocab, "", index.passage_sentences, None, workers or default_workers()
     )
     return merged, kept
