@@ -144,13 +144,14 @@ class ConcatSequence(LazySequence):
         self.parts = list(parts)
         self.offsets = np.zeros(len(self.parts) + 1, dtype=np.int64)
         np.cumsum([len(p) for p in self.parts], out=self.offsets[1:])
+        self._starts = self.offsets.tolist()
 
     def __len__(self) -> int:
         return int(self.offsets[-1])
 
     def _item(self, i: int) -> Any:
-        s = int(np.searchsorted(self.offsets, i, side="right")) - 1
-        return self.parts[s][i - int(self.offsets[s])]
+        s = bisect.bisect_right(self._starts, i) - 1
+        return self.parts[s][i - self._starts[s]]
 
     def with_path(self, path: Path) -> list[int]:
         """The documents of the parts read from `path`, by global position."""

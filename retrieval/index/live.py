@@ -9,6 +9,7 @@ like any index, and with the whole corpus's statistics: BM25 scores over the liv
 passages are exactly rank_bm25's over the union, as if the index were built in one piece.
 """
 
+import bisect
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -181,6 +182,16 @@ class LiveIndex(Index):
 
     def is_deleted(self, d: int) -> bool:
         return self._deleted is not None and bool(self._deleted[d])
+
+    @cached_property
+    def _first_sentences(self) -> list[int]:
+        return list(itertools.accumulate((s.index.n_sentences for s in self.segments), initial=0))
+
+    def sentence_text(self, i: int) -> str:
+        # From its segment directly: three reads through the joined views cost 1.7 times
+        # as much, at every sentence of every passage shown.
+        s = bisect.bisect_right(self._first_sentences, i) - 1
+        return self.segments[s].index.sentence_text(i - self._first_sentences[s])
 
     @property
     def live_documents(self) -> Sequence[Document]:

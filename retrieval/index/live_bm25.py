@@ -107,6 +107,8 @@ class SegmentedBM25:
         # largest, and recent segments combined): no sort at every swap.
         self._orders = [m if same else np.argsort(m, kind="stable") for _, m, _, same in parts]
         self._sorted = [part[1][o] for part, o in zip(parts, self._orders, strict=True)]
+        # Where a part's ids are the global ones: how many it has (else None).
+        self._same = [len(part[1]) if part[3] else None for part in parts]
         self._bounds = offsets(np.array([p.n_docs for p in self._postings], dtype=np.int64))
 
     @property
@@ -119,6 +121,9 @@ class SegmentedBM25:
 
     def _local(self, part: int, term_ids: Sequence[int]) -> list[int]:
         """`term_ids` (global) as the part's own ids, in order, leaving out those it lacks."""
+        same = self._same[part]
+        if same is not None:
+            return [int(t) for t in term_ids if 0 <= t < same]
         found = self._sorted[part]
         if not len(found):
             return []
@@ -148,6 +153,8 @@ class SegmentedBM25:
                 scores.append(top_scores)
         if not found:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        if len(found) == 1:
+            return found[0], scores[0]
         candidates, candidate_scores = np.concatenate(found), np.concatenate(scores)
         order = np.argsort(candidates, kind="stable")
         return best(candidates[order], candidate_scores[order], k)
