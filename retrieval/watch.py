@@ -171,7 +171,7 @@ class Watcher:
                     not writer.index.fingerprint and now - last_event >= _QUIET_SECONDS
                 ):
                     last_full = now
-                    changes = writer.update()
+                    changes = writer.update(forked=self.engine is not None)
                 else:
                     continue
             except (CorpusError, OSError) as exc:

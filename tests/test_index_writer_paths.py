@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from retrieval import Engine
-from retrieval.documents import corpus_files
+from retrieval.documents import CorpusError, corpus_files
 from retrieval.index import IndexWriter, corpus_fingerprint, merging, open_index
 from retrieval.index.writer import Changes
 
@@ -152,3 +152,21 @@ def test_after_a_merge_changes_delete_the_documents_where_it_moved_them(
     for name in ("Mướp", "Vàng", "Mới"):
         assert "rau" in texts[f"tin/{name}"] and "cá" not in texts[f"tin/{name}"]
     assert "cá" in texts["tin/Mun"]
+
+
+def test_a_full_comparison_in_a_forked_child_applies_what_changed(writer: IndexWriter) -> None:
+    tin = writer.corpus / "tin"
+    assert writer.update(forked=True) == Changes(0, 0, 0)
+    (tin / "Mướp.txt").write_text(article("Mướp", "thịt"), encoding="utf-8")
+    (tin / "Vàng.txt").unlink()
+    (tin / "Mới.txt").write_text(article("Mới", "tôm"), encoding="utf-8")
+    assert writer.update(forked=True) == Changes(added=2, removed=2, waiting=0)
+    texts = indexed(writer)
+    assert "thịt" in texts["tin/Mướp"] and "tôm" in texts["tin/Mới"] and "tin/Vàng" not in texts
+    assert writer.index.fingerprint == corpus_fingerprint(corpus_files(writer.corpus))
+    (tin / "Vàng.txt").write_text(article("Vàng", "cá"), encoding="utf-8")
+    writer.settle = 3600.0
+    assert writer.update(forked=True) == Changes(0, 0, 1)
+    writer.corpus.rename(writer.corpus.with_name("moved"))
+    with pytest.raises(CorpusError):
+        writer.update(forked=True)

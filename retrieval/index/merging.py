@@ -13,17 +13,15 @@ ids), without reading or segmenting anything again; the result is the segment a 
 the same documents, in the same order, gives.
 """
 
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from retrieval.index.build import index_of_rows
+from retrieval.index.forked import in_forked_child
 from retrieval.index.live import LiveIndex, LiveVocabulary
 from retrieval.index.model import Index
-from retrieval.index.reading import default_workers, ignore_interrupts
+from retrieval.index.reading import default_workers
 from retrieval.index.rows import Rows, first_occurrence_vocab, index_rows, join_runs
 from retrieval.index.segments import write_segment
 
@@ -87,19 +85,9 @@ def merge_segments(
     return merged, kept
 
 
-# The merge a forked child runs (set before the fork: the live index's memory maps cannot be
-# pickled, and a forked child has them already).
-_JOB: tuple[LiveIndex, list[int], int | None, Path, str] | None = None
-
-
-def _start_merging_child() -> None:
-    ignore_interrupts()
-    os.nice(MERGE_NICENESS)  # its own worker processes inherit it
-
-
-def _merge_and_write() -> list[np.ndarray]:
-    assert _JOB is not None
-    index, positions, workers, folder, name = _JOB
+def _merge_and_write(
+    index: LiveIndex, positions: list[int], workers: int | None, folder: Path, name: str
+) -> list[np.ndarray]:
     merged, kept = merge_segments(index, positions, workers)
     write_segment(folder, merged, name)
     return kept
@@ -112,11 +100,6 @@ def merge_in_child(
     merge is minutes of work at a million passages, partly in Python, and in the serving
     process it would hold Python's lock away from the questions being answered. It runs
     at a lower priority (`MERGE_NICENESS`), so it takes the cores questions leave idle."""
-    global _JOB
-    _JOB = (index, positions, workers, folder, name)
-    try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(1, mp_context=context, initializer=_start_merging_child) as pool:
-            return pool.submit(_merge_and_write).result()
-    finally:
-        _JOB = None
+    return in_forked_child(
+        _merge_and_write, index, positions, workers, folder, name, niceness=MERGE_NICENESS
+    )
