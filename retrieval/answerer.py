@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval.abstention import abstains, known_words
+from retrieval.abstention import LONE_MARGIN, abstains
 from retrieval.chitchat import chitchat_reply
 from retrieval.citing import cited_order
 from retrieval.index import Index
@@ -126,6 +126,24 @@ def chitchat(question: str) -> Answer | None:
     return Answer(question, answered=False, hint=CHITCHAT_HINT, reply=reply)
 
 
+def ranked(
+    sentences: np.ndarray,
+    features: np.ndarray,
+    weights: np.ndarray,
+    document: Callable[[int], str],
+) -> tuple[np.ndarray, list[int], float]:
+    """The candidates' scores, their rows in citing order (`retrieval.citing`) and the
+    margin of the first over the best sentence of another document (`document(row)`), for
+    the abstention; LONE_MARGIN when every candidate is from one document."""
+    scores = features @ weights
+    order = cited_order(sentences, scores, features[:, _KIND], features[:, _ECHO_WEIGHT], document)
+    first = order[0]
+    for row in np.argsort(-scores, kind="stable").tolist():
+        if document(row) != document(first):
+            return scores, order, float(scores[first] - scores[row])
+    return scores, order, LONE_MARGIN
+
+
 def choose(
     question: str,
     query: Query,
@@ -142,18 +160,20 @@ def choose(
     alone (cheaper: copies of a cited sentence are then passed over without citing them)."""
     if not query.groups:
         return Answer(question, answered=False, hint=EMPTY_HINT)
-    if abstains(support(features), known_words(query), query.unknown_pairs):
+    if not len(sentences):
         return Answer(question, answered=False, hint=NOT_FOUND_HINT)
-    scores = features @ weights
+    documents: dict[int, str] = {}
+
+    def document(row: int) -> str:
+        if row not in documents:
+            documents[row] = cite(row, 0.0, False).document.doc_id
+        return documents[row]
+
+    scores, order, margin = ranked(sentences, features, weights, document)
+    if abstains(support(features), query, margin):
+        return Answer(question, answered=False, hint=NOT_FOUND_HINT)
     citations: list[Citation] = []
     seen: set[str] = set()
-    order = cited_order(
-        sentences,
-        scores,
-        features[:, _KIND],
-        features[:, _ECHO_WEIGHT],
-        lambda row: cite(row, 0.0, False).document.doc_id,
-    )
     for i in order:
         if text is not None and text(i) in seen:
             continue

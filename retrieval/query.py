@@ -14,7 +14,7 @@ from retrieval.accents import restore
 from retrieval.index import Index
 from retrieval.normalize import fold, has_diacritics
 from retrieval.numbers import date_fillers, numeral_alternates, spelled_numbers
-from retrieval.tokenizer import FOLDED, folded_phrases, folded_terms, segment
+from retrieval.tokenizer import FOLDED, capitalised_pairs, folded_phrases, folded_terms, segment
 
 # Question words say what kind of answer is wanted, but answers never contain them:
 # as query terms they only pull in other questions and headlines.
@@ -37,12 +37,15 @@ class Query:
     """`groups[i]` are the vocabulary ids of the i-th content word's forms; an empty group
     is a word the corpus never uses. `unknown_pairs`: the share of the question's adjacent
     content syllables ("tịch quốc" in "Chủ tịch Quốc hội") that the corpus never puts
-    together; such pairs are left out of `groups`."""
+    together; such pairs are left out of `groups`. `unknown_names`: how many of those join
+    a capitalised syllable to the one before it, a name or title the corpus never writes
+    ("Chủ tịch Quốc hội", "Thủ tướng Nhật Bản")."""
 
     text: str
     words: tuple[str, ...]
     groups: tuple[tuple[int, ...], ...]
     unknown_pairs: float = 0.0
+    unknown_names: int = 0
 
     @property
     def pairs(self) -> list[bool]:
@@ -150,6 +153,7 @@ def _parse(index: Index, text: str, written: str | None) -> Query:
     ]
     asked = sum("_" in t for t in every)
     unknown = (asked - sum("_" in t for t in folded)) / asked if asked else 0.0
+    names = len((capitalised_pairs(text) & set(every)) - set(folded))
     fillers = date_fillers(text)
     segmented = content_terms(written) if written and has_diacritics(written) else []
     words = [w for w in segmented + folded if w not in fillers]
@@ -164,7 +168,7 @@ def _parse(index: Index, text: str, written: str | None) -> Query:
         )
         for word in words
     )
-    return Query(text, tuple(words), groups, unknown)
+    return Query(text, tuple(words), groups, unknown, names)
 
 
 # Passage retrieval leaves out a term found in more than a fifth of the passages, once that

@@ -36,6 +36,25 @@ def folded_phrases(text: str) -> list[list[str]]:
     return [phrase.split() for phrase in _PHRASE.findall(fold(normalize(text)).lower())]
 
 
+def capitalised_pairs(text: str) -> set[str]:
+    """The folded syllable pairs of `text` inside a name or title: the second syllable is
+    capitalised and the first belongs to a capitalised word ("tich_quoc" in "Chủ tịch Quốc
+    hội", "nhat_ban" in "thăm Nhật Bản"). Not a pair that starts the text ("Ông Soo", "Bé
+    Dũng": capitalised as the first word) nor one after a lowercase word ("cho Hassan").
+    None when every syllable is capitalised (ALL CAPS, Title Case): that says nothing of
+    names."""
+    phrases = [phrase.split() for phrase in _PHRASE.findall(fold(normalize(text)))]
+    if all(s[:1].isupper() for phrase in phrases for s in phrase):
+        return set()
+    found = set()
+    for n, phrase in enumerate(phrases):
+        upper = [s[:1].isupper() for s in phrase]
+        for i in range(1 if n == 0 else 0, len(phrase) - 1):
+            if upper[i + 1] and (upper[i] or (i > 0 and upper[i - 1])):
+                found.add(FOLDED + f"{phrase[i]}_{phrase[i + 1]}".lower())
+    return found
+
+
 def folded_terms(syllables: list[str]) -> list[str]:
     """The folded view of one run of syllables: each syllable, then each adjacent pair."""
     pairs = [f"{a}_{b}" for a, b in itertools.pairwise(syllables)]
@@ -51,4 +70,11 @@ def index_terms(text: str) -> list[str]:
     return terms
 
 
-__all__ = ["FOLDED", "folded_phrases", "folded_terms", "index_terms", "segment"]
+__all__ = [
+    "FOLDED",
+    "capitalised_pairs",
+    "folded_phrases",
+    "folded_terms",
+    "index_terms",
+    "segment",
+]
