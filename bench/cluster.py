@@ -102,6 +102,7 @@ def serve(
         result[name] = _percentiles(seconds)
         _log(f"{name}: {result[name]} (load {_load():.1f})")
     result["actor_memory_mb"] = [_status_mb(pid) for pid in pids]
+    result["update"] = update(corpus, root, shards, engine)
     one = Engine(load_index(single))
     differ, worst = 0, 0.0
     for q in texts[:compare]:
@@ -116,6 +117,65 @@ def serve(
     }
     client.kill()
     return result
+
+
+# A new article, with a fact no other document holds.
+_ARTICLE = """Khai trương tuyến buýt điện số 199 ven sông Hồng
+
+Sáng 30/11, Hà Nội khai trương tuyến buýt điện số 199 chạy ven sông Hồng.
+Tuyến buýt điện số 199 dài 37 km, có 53 điểm dừng, vé lượt giá 9.000 đồng.
+"""
+_QUESTION = "Tuyến buýt điện số 199 dài bao nhiêu km?"
+
+
+def update(corpus: Path, root: Path, shards: int, engine: Any) -> dict[str, Any]:
+    """One article added to the served corpus, then removed: the time `hoidap index
+    --shards` takes to write it into its shard, merge and save the global statistics and
+    have every actor load them, and the latency of questions right after."""
+    from retrieval.cluster import store
+    from retrieval.cluster.building import build_sharded, shard_of
+    from retrieval.index import load_live
+
+    new = corpus / "zz-bench" / "buyt-199.txt"
+    new.parent.mkdir(exist_ok=True)
+    result: dict[str, Any] = {}
+    steps: list[str] = []
+    try:
+        for name in ("added", "removed"):
+            if name == "added":
+                new.write_text(_ARTICLE, encoding="utf-8")
+            else:
+                new.unlink()
+            steps.clear()
+            start = time.perf_counter()
+            build_sharded(
+                corpus, root, shards, lambda m, t=start: steps.append(f"{_stamp(t)} {m}"), True
+            )
+            seconds = time.perf_counter() - start
+            start = time.perf_counter()
+            answered = engine.ask(_QUESTION).answered
+            first = time.perf_counter() - start
+            result[name] = {
+                "seconds": seconds,
+                "steps": list(steps),
+                "answered": answered,
+                "first_ask_ms": first * 1000,
+                "load": _load(),
+            }
+            _log(f"update, {name}: {result[name]}")
+        result["shard"] = shard_of(new, corpus, shards)
+        result["segments"] = [
+            [s.name for s in load_live(store.shard_path(root, n)).segments] for n in range(shards)
+        ]
+    finally:
+        new.unlink(missing_ok=True)
+        if new.parent.exists():
+            new.parent.rmdir()
+    return result
+
+
+def _stamp(start: float) -> str:
+    return f"{time.perf_counter() - start:7.2f}s"
 
 
 def main() -> None:
