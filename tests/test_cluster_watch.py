@@ -101,6 +101,15 @@ def test_index_watch_command_keeps_a_sharded_index_current(tmp_path: Path) -> No
         while not engine.ask(QUESTION).answered:
             assert process.poll() is None and time.monotonic() < deadline
             time.sleep(0.2)
+        # Another `hoidap index` meanwhile says what the index holds; when the watcher is
+        # writing (its shards' locks held, as until it confirms the corpus's fingerprints),
+        # who keeps it current.
+        other = subprocess.run(
+            [*command, "--index", str(index), "--shards", "2"], capture_output=True, text=True
+        )
+        assert other.returncode == 0, other.stderr
+        assert "21 documents" in other.stdout and "Traceback" not in other.stderr
+        assert "another process" in other.stderr or "indexing" not in other.stderr
     finally:
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=30)

@@ -96,7 +96,13 @@ def index_sharded(corpus: Path, index: Path | None, shards: int | None, address:
         connect(address)
     root = sharded_index_path(corpus, index)
     count = shards or _shards_of(root)
-    build_sharded(corpus, root, count, _print_notice, use_ray=bool(address))
+    try:
+        build_sharded(corpus, root, count, _print_notice, use_ray=bool(address))
+    except WriterBusy:
+        _print_notice(
+            "another process (hoidap index --watch, or a bot) keeps this sharded index "
+            "current: its state now"
+        )
     stats = store.load_global(root, store.current_generation(root))
     return (
         f"{stats.n_documents} documents, {stats.n_passages} passages, "

@@ -58,9 +58,10 @@ class ShardServer:
         return getattr(self.shards.shard(self.number, generation), method)(*args)
 
     def load(self, generation: str) -> int:
+        """Load `generation` (a start, an update) and warm it, between two questions."""
         import os
 
-        self.shards.shard(self.number, generation)
+        self.shards.shard(self.number, generation).warm()
         return os.getpid()
 
 
