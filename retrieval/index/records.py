@@ -1,6 +1,7 @@
 """Documents' metadata (id, title, date, path, file stamp, format, page starts, language)
 stored as JSON records back to back in one blob, decoded only when read."""
 
+import itertools
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -54,6 +55,26 @@ class Records(LazySequence):
             if i not in found and self._record(i)[3] == str(path):
                 found.append(i)
         return found
+
+
+def paths_and_stamps(
+    documents: Sequence[Document], stamps: Sequence[tuple[int, int] | None]
+) -> list[tuple[Path, tuple[int, int] | None]]:
+    """Each document's path and file stamp. Stored records are read in one piece and each
+    decoded once (the writer lists a million passages' 150,000 documents this way at its
+    first update: decoding every record twice into documents and stamps took 5.5 s)."""
+    if not isinstance(documents, Records):
+        return [(d.path, stamp) for d, stamp in zip(documents, stamps, strict=True)]
+    ptr = np.asarray(documents._ptr).tolist()
+    blob = bytes(documents._blob[: ptr[-1]]) if ptr else b""
+    found = []
+    for i, (lo, hi) in enumerate(itertools.pairwise(ptr)):
+        try:
+            record = json.loads(blob[lo:hi])
+            found.append((Path(record[3]), stamp_of(record)))
+        except (ValueError, TypeError, IndexError) as exc:
+            raise IndexUnreadable(f"document record {i} is damaged: {exc}") from exc
+    return found
 
 
 def documents_with_path(documents: Sequence[Document], path: Path) -> list[int]:

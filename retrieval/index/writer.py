@@ -29,6 +29,7 @@ from retrieval.index.live import LiveIndex, Segment
 from retrieval.index.merging import merge_in_child, merge_plan
 from retrieval.index.model import Index, IndexMissing, IndexUnreadable
 from retrieval.index.reading import file_stamp
+from retrieval.index.records import paths_and_stamps
 from retrieval.index.segments import (
     Manifest,
     SegmentCache,
@@ -171,11 +172,11 @@ class IndexWriter:
             for segment in self.index.segments:
                 dead = set(segment.deleted.tolist())
                 index = segment.index
-                for i, (document, stamp) in enumerate(
-                    zip(index.documents, index.document_stamps, strict=True)
+                for i, (path, stamp) in enumerate(
+                    paths_and_stamps(index.documents, index.document_stamps)
                 ):
                     if i not in dead:
-                        self._stored[document.path] = _Stored(segment.name, i, stamp)
+                        self._stored[path] = _Stored(segment.name, i, stamp)
         return self._stored
 
     def update(self, files: list[Path] | None = None, forked: bool = False) -> Changes:
