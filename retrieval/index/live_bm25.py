@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from retrieval.bm25 import CorpusStats, Postings
-from retrieval.bm25.selection import best
 from retrieval.index.model import offsets
 
 if TYPE_CHECKING:
@@ -146,7 +145,9 @@ class SegmentedBM25:
         each segment's own best."""
         found, scores = [], []
         for i, postings in enumerate(self._postings):
-            local = self._local(i, term_ids)
+            ptr = postings.term_ptr
+            # Only the terms the part holds: a small recent part often holds none.
+            local = [t for t in self._local(i, term_ids) if ptr[t + 1] > ptr[t]]
             if local:
                 top, top_scores = postings.top_k(local, k, self._stats[i], self._dead[i])
                 found.append(top + self._bounds[i])
@@ -156,5 +157,6 @@ class SegmentedBM25:
         if len(found) == 1:
             return found[0], scores[0]
         candidates, candidate_scores = np.concatenate(found), np.concatenate(scores)
-        order = np.argsort(candidates, kind="stable")
-        return best(candidates[order], candidate_scores[order], k)
+        # At most k from each part: best first, ties to the lower global id.
+        order = np.lexsort((candidates, -candidate_scores))[:k]
+        return candidates[order], candidate_scores[order]
