@@ -309,32 +309,44 @@ def test_ctrl_c_while_indexing_exits_130_with_one_line_and_keeps_the_index(
 ) -> None:
     path = tmp_path / "index"
     open_index(corpus, path, notice=Notices())
-    current = (path / "LIVE").read_text()
     # Enough distinct sentences that segmenting them takes seconds, in a worker pool.
     words = "an bình cao dân em gia hà kim lan minh nam phú quang sơn tâm vân".split()
-    for n in range(400):
-        lines = [
-            f"Ông {words[n % 16]} {words[(n // 16) % 16]} nói câu {n} số {i} "
-            f"về {words[i % 16]} {words[(i * 7 + n) % 16]} và {words[(i + n) % 16]}."
-            for i in range(40)
-        ]
-        (corpus / f"tin-{n:03d}.txt").write_text("\n".join(lines), encoding="utf-8")
-    process = subprocess.Popen(
-        [HOIDAP, "index", "--corpus", str(corpus), "--index", str(path)],
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        start_new_session=True,
-    )
-    assert process.stderr is not None
-    for line in process.stderr:
-        if "segmented" in line:
-            break
-    # Ctrl-C in a terminal signals the whole process group, workers included.
-    os.killpg(process.pid, signal.SIGINT)
-    rest = process.stderr.read()
-    assert process.wait(timeout=60) == 130
-    assert "Traceback" not in rest and "KeyboardInterrupt" not in rest
-    assert rest.strip().splitlines() == ["hoidap: interrupted; the index was left as it was"]
-    assert (path / "LIVE").read_text() == current
-    assert len(load_index(path, verify=True).documents) == 2
+    for attempt in range(3):
+        current = (path / "LIVE").read_text()
+        documents = len(load_index(path).documents)
+        for n in range(400):
+            lines = [
+                f"Ông {words[n % 16]} {words[(n // 16) % 16]} nói câu {n} số {i} lần {attempt} "
+                f"về {words[i % 16]} {words[(i * 7 + n) % 16]} và {words[(i + n) % 16]}."
+                for i in range(40)
+            ]
+            name = f"tin-{attempt}-{n:03d}.txt"
+            (corpus / name).write_text("\n".join(lines), encoding="utf-8")
+        process = subprocess.Popen(
+            [HOIDAP, "index", "--corpus", str(corpus), "--index", str(path)],
+            stderr=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+        assert process.stderr is not None and process.stdout is not None
+        for line in process.stderr:
+            if "segmented" in line:
+                break
+        # Ctrl-C in a terminal signals the whole process group, workers included.
+        os.killpg(process.pid, signal.SIGINT)
+        rest = process.stderr.read()
+        finished = process.stdout.read()
+        status = process.wait(timeout=60)
+        if status == 0 and "indexed" in finished:
+            # On a loaded machine this process may read the progress line only after the
+            # indexer is done: nothing was interrupted, so try again with more files.
+            continue
+        assert status == 130
+        assert "Traceback" not in rest and "KeyboardInterrupt" not in rest
+        assert rest.strip().splitlines() == ["hoidap: interrupted; the index was left as it was"]
+        assert (path / "LIVE").read_text() == current
+        assert len(load_index(path, verify=True).documents) == documents
+        return
+    pytest.fail("the indexer finished before Ctrl-C reached it, three times")
