@@ -14,6 +14,11 @@ from retrieval.index.reading import ignore_interrupts
 
 T = TypeVar("T")
 
+# Background work (merges, comparing the whole corpus) runs this much nicer than the
+# serving process: on a machine of few cores it would otherwise take cores from the
+# questions being answered meanwhile.
+NICENESS = 10
+
 # The calls children are forked for, by number: a child finds its call here, in the
 # memory it was forked with; only the number and the result are pickled.
 _CALLS: dict[int, tuple[Callable[..., Any], tuple[Any, ...]]] = {}

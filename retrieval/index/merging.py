@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from retrieval.index.build import index_of_rows
-from retrieval.index.forked import in_forked_child
+from retrieval.index.forked import NICENESS, in_forked_child
 from retrieval.index.live import LiveIndex, LiveVocabulary
 from retrieval.index.model import Index
 from retrieval.index.reading import default_workers
@@ -28,9 +28,6 @@ from retrieval.index.segments import write_segment
 MAX_RECENT = 10
 RECENT_SHARE = 0.1
 DELETED_SHARE = 0.25
-# Added to the merging child's niceness: on a machine of few cores a merge's processes
-# would otherwise take cores from the questions being answered meanwhile.
-MERGE_NICENESS = 10
 
 
 def merge_plan(index: LiveIndex) -> list[int]:
@@ -99,7 +96,7 @@ def merge_in_child(
     """`merge_segments`, written as segment `name` of `folder`, in a forked process: a
     merge is minutes of work at a million passages, partly in Python, and in the serving
     process it would hold Python's lock away from the questions being answered. It runs
-    at a lower priority (`MERGE_NICENESS`), so it takes the cores questions leave idle."""
+    at a lower priority (`forked.NICENESS`), so it takes the cores questions leave idle."""
     return in_forked_child(
-        _merge_and_write, index, positions, workers, folder, name, niceness=MERGE_NICENESS
+        _merge_and_write, index, positions, workers, folder, name, niceness=NICENESS
     )

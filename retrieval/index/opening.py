@@ -5,7 +5,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from retrieval.documents import corpus_files
@@ -31,10 +31,20 @@ _CATCH_UP_SECONDS = 10.0
 def corpus_fingerprint(files: list[Path]) -> str:
     """A digest of each file's absolute path, size and mtime plus the index and pipeline
     versions: a stat per file, so it is cheap to check at every start."""
-    digest = hashlib.sha256(f"hoidap {FORMAT_VERSION} {PIPELINE_VERSION}\n".encode())
+    stamps = {}
     for file in files:
         stat = file.stat()
-        digest.update(f"{file.absolute()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        stamps[file.absolute()] = (stat.st_size, stat.st_mtime_ns)
+    return fingerprint_of(stamps)
+
+
+def fingerprint_of(stamps: Mapping[Path, tuple[int, int] | None]) -> str:
+    """`corpus_fingerprint` of files already stamped (absolute path -> (size, mtime_ns), in
+    listing order); a file gone since it was listed (None) makes it no corpus's."""
+    digest = hashlib.sha256(f"hoidap {FORMAT_VERSION} {PIPELINE_VERSION}\n".encode())
+    for path, stamp in stamps.items():
+        size, mtime = stamp if stamp is not None else ("gone", "gone")
+        digest.update(f"{path}\0{size}\0{mtime}\n".encode())
     return digest.hexdigest()
 
 

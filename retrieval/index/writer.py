@@ -24,7 +24,7 @@ from retrieval import formats
 from retrieval.documents import CorpusError, corpus_files
 from retrieval.index import storage
 from retrieval.index.build import update_index
-from retrieval.index.forked import in_forked_child
+from retrieval.index.forked import NICENESS, in_forked_child
 from retrieval.index.live import LiveIndex, Segment
 from retrieval.index.merging import merge_in_child, merge_plan
 from retrieval.index.model import Index, IndexMissing, IndexUnreadable
@@ -186,7 +186,11 @@ class IndexWriter:
         serving process: at a million passages, listing and comparing 150,000 files is
         seconds of Python). Raises CorpusError when the corpus folder is unusable."""
         with self._commits:
-            found = in_forked_child(_compare, self, files) if forked else _compare(self, files)
+            found = (
+                in_forked_child(_compare, self, files, niceness=NICENESS)
+                if forked
+                else _compare(self, files)
+            )
             if found is None:
                 return Changes(0, 0, 0)
             fingerprint, changed = found
@@ -355,12 +359,15 @@ def _compare(
 ) -> tuple[str, dict[Path, tuple[int, int] | None]] | None:
     """None when the corpus's fingerprint is the index's; else the fingerprint and the
     files whose stamp is not the stored one (None: a stored document's file is gone)."""
+    # Imported here: `opening` opens indexes through this writer.
+    from retrieval.index.opening import fingerprint_of
+
     files = corpus_files(writer.corpus) if files is None else files
-    fingerprint = _fingerprint(files)
+    stamps = {file.absolute(): file_stamp(file) for file in files}  # one stat per file
+    fingerprint = fingerprint_of(stamps)
     if fingerprint == writer.index.fingerprint:
         return None
     stored = writer._stored_documents()
-    stamps = {file.absolute(): file_stamp(file) for file in files}
     changed = {p: s for p, s in stamps.items() if s != _stamp(stored, p)}
     changed.update((p, None) for p in stored if p not in stamps)
     return fingerprint, changed
