@@ -288,8 +288,8 @@ def characters(corpus: Path) -> int:
 
 
 def disk_mb(index: Path) -> float:
-    generation = index / (index / "CURRENT").read_text()
-    return sum(f.stat().st_size for f in generation.iterdir()) / 2**20
+    # Every file under the index folder: a live index holds segments and a manifest.
+    return sum(f.stat().st_size for f in index.rglob("*") if f.is_file()) / 2**20
 
 
 def main() -> None:
