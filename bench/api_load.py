@@ -74,11 +74,12 @@ def memory(pid: int) -> dict[str, object]:
 
 
 def start_server(
-    corpus: Path, index: Path, log: Path, workers: int
+    corpus: Path, index: Path, log: Path, workers: int, settings: list[str]
 ) -> tuple[subprocess.Popen[bytes], int]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HOIDAP_", "TELEGRAM_"))}
     env["HOIDAP_API_REQUESTS_PER_WINDOW"] = str(10**9)
     env["HOIDAP_API_WORKERS"] = str(workers)
+    env |= dict(setting.split("=", 1) for setting in settings)
     process = subprocess.Popen(
         [
             str(HOIDAP),
@@ -102,7 +103,8 @@ def start_server(
         if process.poll() is not None:
             raise SystemExit(f"hoidap serve exited: {log.read_text()}")
         time.sleep(0.2)
-    raise SystemExit("hoidap serve did not start")
+    process.kill()  # never left running: it would load the machine of the next benchmark
+    raise SystemExit("hoidap serve did not report its address (is HOIDAP_LOG_LEVEL above INFO?)")
 
 
 class Connection:
@@ -194,6 +196,13 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=10, help="seconds before measuring")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="HOIDAP_API_WORKERS")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="HOIDAP_X=VALUE",
+        help="a setting of the server other than its shipped default (repeatable)",
+    )
     parser.add_argument("--sample", type=float, default=10, help="seconds between samples")
     parser.add_argument("--out", type=Path, default=Path("bench/out/api_load.json"))
     parser.add_argument(
@@ -207,7 +216,7 @@ def main() -> None:
     targets = ["/v1/ask?q=" + quote(q) for q in common.questions()]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     log = args.out.with_suffix(".server.log")
-    process, port = start_server(args.corpus, args.index, log, args.workers)
+    process, port = start_server(args.corpus, args.index, log, args.workers, args.set)
     args.pid = process.pid
     try:
         for _ in range(600):
@@ -232,6 +241,7 @@ def main() -> None:
         "workers": args.workers,
         "connections": args.connections,
         "warmup_s": args.warmup,
+        "settings": args.set,
         "nproc": os.cpu_count(),
         "loadavg_before": load1_before,
         "loadavg_after": os.getloadavg(),

@@ -1,6 +1,7 @@
 """The ASGI application of `hoidap serve`: the /v1 API, health, metrics and the page."""
 
 import asyncio
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from importlib.resources import files
@@ -9,12 +10,12 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, FastAPI, Path, Query
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.responses import FileResponse, Response
 
 from bot.config import ApiSettings
 from bot.health import Metrics
-from bot.limits import QuestionLimiter
 from retrieval import Document, Engine
 from retrieval.cli import hit_dict
 from retrieval.formats import Unreadable
@@ -22,6 +23,7 @@ from service import schemas
 from service.guards import Gate, Guard, RequestMetrics
 from service.problems import Problem, install_problem_handlers
 from service.responses import JSONBody
+from service.shared_limits import SharedLimiter
 
 T = TypeVar("T")
 
@@ -159,14 +161,31 @@ def _v1(service: Service, gate: Gate) -> APIRouter:
     return router
 
 
-def create_app(engine: Engine, settings: ApiSettings, metrics: Metrics | None = None) -> FastAPI:
-    """The application over a loaded `engine`; `settings.api_keys` decide who may ask."""
+def exposition(registry: CollectorRegistry) -> bytes:
+    """The metrics in Prometheus's text format: with several workers (prometheus-client's
+    multiprocess mode, PROMETHEUS_MULTIPROC_DIR), every worker's, summed, whichever
+    worker the scrape reaches."""
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+    return generate_latest(registry)
+
+
+def create_app(
+    engine: Engine,
+    settings: ApiSettings,
+    metrics: Metrics | None = None,
+    limiter: SharedLimiter | None = None,
+) -> FastAPI:
+    """The application over a loaded `engine`; `settings.api_keys` decide who may ask.
+    Worker processes pass the `limiter` their parent made, so limits hold across them."""
     metrics = metrics or Metrics()
     service = Service(engine, settings, metrics)
     keys = [key.get_secret_value() for key in settings.api_keys]
-    gate = Gate(
-        keys, QuestionLimiter(settings.api_requests_per_window, settings.api_window_seconds)
+    limiter = limiter or SharedLimiter(
+        settings.api_requests_per_window, settings.api_window_seconds
     )
+    gate = Gate(keys, limiter)
     app = FastAPI(
         title="hoidap",
         description=API_DESCRIPTION,
@@ -186,12 +205,12 @@ def create_app(engine: Engine, settings: ApiSettings, metrics: Metrics | None = 
     @app.get(
         "/metrics",
         tags=["monitoring"],
-        dependencies=[Depends(gate.dependency())] if keys else [],
+        dependencies=[Depends(gate.dependency(limited=False))] if keys else [],
         response_class=Response,
     )
     async def prometheus() -> Response:
         """Prometheus: hoidap_questions_total, hoidap_answered_total, …"""
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(exposition(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/", include_in_schema=False)
     async def page() -> Response:

@@ -16,8 +16,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CollectorRegistry, Counter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.limits import QuestionLimiter
 from service.problems import Problem, problem_response
+from service.shared_limits import SharedLimiter
 
 logger = logging.getLogger("service.access")
 
@@ -132,7 +132,7 @@ bearer = HTTPBearer(auto_error=False, description="Một khóa trong HOIDAP_API_
 class Gate:
     """API keys (when configured) and a per-caller sliding-window rate limit."""
 
-    def __init__(self, keys: Collection[str], limiter: QuestionLimiter) -> None:
+    def __init__(self, keys: Collection[str], limiter: SharedLimiter) -> None:
         self._keys = [key.encode() for key in keys]
         self._limiter = limiter
 
@@ -151,12 +151,15 @@ class Gate:
             )
         return hashlib.sha256(given).hexdigest()[:16]
 
-    def dependency(self) -> Callable[..., None]:
+    def dependency(self, limited: bool = True) -> Callable[..., None]:
+        """The key check, and unless not `limited` (monitoring's scrapes), the rate limit."""
+
         async def authorize(
             request: Request,
             credentials: HTTPAuthorizationCredentials | None = Security(bearer),  # noqa: B008
         ) -> None:
-            wait = self._limiter.check(self.caller(request, credentials))  # type: ignore[arg-type]
+            caller = self.caller(request, credentials)
+            wait = self._limiter.check(caller) if limited else 0
             if wait:
                 raise Problem(
                     429,

@@ -11,15 +11,18 @@ import contextlib
 import ipaddress
 import logging
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 
 from bot.config import ApiSettings, Settings, SettingsError, load_settings
 from retrieval import Engine
+from service.shared_limits import SharedLimiter
 
 logger = logging.getLogger("service")
 
@@ -100,7 +103,9 @@ def configure_logging(level: str, secrets: list[str]) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-def make_server(engine: Engine, settings: ApiSettings):  # type: ignore[no-untyped-def]
+def make_server(  # type: ignore[no-untyped-def]
+    engine: Engine, settings: ApiSettings, limiter: SharedLimiter | None = None
+):
     import uvicorn
 
     class Server(uvicorn.Server):
@@ -122,7 +127,7 @@ def make_server(engine: Engine, settings: ApiSettings):  # type: ignore[no-untyp
     from service.app import create_app
 
     config = uvicorn.Config(
-        create_app(engine, settings),
+        create_app(engine, settings, limiter=limiter),
         log_config=None,
         # uvicorn's access log prints query strings, and questions travel in them.
         access_log=False,
@@ -153,14 +158,36 @@ def run_workers(engine: Engine, settings: ApiSettings, sock: socket.socket) -> i
     """`settings.api_workers` processes forked once the index is loaded, listening on one
     port. Python answers on one core per process; the forked processes share the
     index's memory maps, so each costs only its own ~100 MB. Stops them all on SIGTERM or
-    SIGINT, or when one of them dies."""
+    SIGINT, or when one of them dies.
+
+    What must hold across workers is shared: the per-key rate limits (one SharedLimiter
+    in memory mapped before the fork) and the metrics (prometheus-client's multiprocess
+    mode, in a folder made here and removed at the end, unless PROMETHEUS_MULTIPROC_DIR
+    names one already)."""
+    made = None
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="hoidap-metrics-")
+    try:
+        return _fork_workers(engine, settings, sock)
+    finally:
+        if made:
+            shutil.rmtree(made, ignore_errors=True)
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+
+
+def _fork_workers(engine: Engine, settings: ApiSettings, sock: socket.socket) -> int:
+    limiter = SharedLimiter(settings.api_requests_per_window, settings.api_window_seconds)
     children: set[int] = set()
     for _ in range(settings.api_workers):
         pid = os.fork()
-        if pid == 0:  # the worker: its own event loop, threads and metrics from here on
+        if pid == 0:  # the worker: its own event loop and threads from here on
             code = 1
             try:
-                make_server(engine, settings).run(sockets=[_worker_socket(sock)])
+                from prometheus_client import values
+
+                # Chosen when prometheus_client was imported, maybe before the folder was set.
+                values.ValueClass = values.MultiProcessValue()
+                make_server(engine, settings, limiter).run(sockets=[_worker_socket(sock)])
                 code = 0
             finally:
                 os._exit(code)
