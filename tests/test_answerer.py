@@ -71,3 +71,42 @@ def test_why_question_prefers_the_sentence_that_gives_a_cause(tmp_path: Path) ->
     engine = Engine.open(corpus, tmp_path / "index", notice=lambda _: None)
     answer = engine.ask("Vì sao ba người nhập viện?")
     assert "nấm độc" in answer.sentences[0].text
+
+
+def test_sentences_with_nothing_of_the_question_are_not_cited_as_padding(
+    engine_over: Callable[[dict[str, str]], Engine],
+) -> None:
+    """The whole article is one passage here: the headline and "Gió nhẹ." hold none of the
+    question's words and are left out; "Độ ẩm cao." leans on the answer before it."""
+    engine = engine_over(
+        {
+            "thoitiet.txt": "Thời tiết.\n\n"
+            "Sáng nay trời nắng, chiều có mưa rào. Độ ẩm cao. Gió nhẹ.\n",
+            "giaxang.txt": "Giá xăng.\n\nGiá xăng giảm nhẹ chiều nay. Dầu diesel đứng giá.\n",
+        }
+    )
+    answer = engine.ask("Chiều nay có mưa rào không?")
+    assert [c.text for c in answer.sentences][:1] == ["Sáng nay trời nắng, chiều có mưa rào."]
+    cited = {c.text for c in answer.sentences}
+    assert not cited & {"Thời tiết.", "Gió nhẹ.", "Giá xăng.", "Dầu diesel đứng giá."}
+
+
+def test_a_sentence_far_below_the_first_is_not_cited(tmp_path: Path) -> None:
+    """Over the seeds, the IAEA question's third candidate scores more than PADDING_GAP
+    below the first: two sentences are cited, the answer first."""
+    engine = Engine.open(index=tmp_path / "index", notice=lambda _: None)
+    answer = engine.ask("Việt Nam là thành viên Hội đồng Thống đốc IAEA nhiệm kỳ nào?")
+    assert len(answer.sentences) == 2 and "2021-2023" in answer.sentences[0].text
+
+
+def test_scores_stay_bounded_where_every_word_is_in_most_passages(
+    engine_over: Callable[[dict[str, str]], Engine],
+) -> None:
+    """Three near-identical articles: most words have a negative idf. The one naming
+    "Cường" is cited first, with an ordinary score (the echo weight divided by a sum of
+    idf near zero once made it 4e9)."""
+    text = "Tin {n}\n\nBộ trưởng Nguyễn Văn {n} chủ trì họp báo về giá xăng dầu tháng {n}.\n"
+    engine = engine_over({f"{n}.txt": text.format(n=n) for n in ("An", "Bình", "Cường")})
+    answer = engine.ask("Nguyễn Văn Cường chủ trì họp báo về gì?")
+    assert answer.sentences[0].document.doc_id == "Cường"
+    assert all(abs(c.score) < 20 for c in answer.sentences)
