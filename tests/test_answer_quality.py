@@ -99,7 +99,7 @@ def test_asking_for_a_name_needs_no_word_for_name(engine: Engine) -> None:
 
 
 def test_most_questions_about_what_the_seeds_never_mention_are_declined(engine: Engine) -> None:
-    # 17 of 20 today (README); typed without diacritics and in lowercase, "chu tich quoc hoi
+    # 16 of 20 today (README); typed without diacritics and in lowercase, "chu tich quoc hoi
     # la ai" has no capitals to tell a name and is still answered (bench/answer_quality.md).
     declined = [q for q in DATA["unanswerable"] if not engine.ask(q).answered]
     assert len(declined) >= 16, declined
