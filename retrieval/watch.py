@@ -49,7 +49,50 @@ class Swappable(Protocol):
     def swap(self, index: Index) -> None: ...
 
 
-class Watcher:
+class WatchThread:
+    """What every watcher shares: a thread running `run` until `stop`, and a count of the
+    generations it has made current, which tests and benchmarks wait on."""
+
+    thread_name = "hoidap-watch"
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.generation = 0
+        self._changed = threading.Condition()
+
+    def run(self) -> None:
+        raise NotImplementedError
+
+    def start(self) -> "WatchThread":
+        self._thread = threading.Thread(target=self.run, name=self.thread_name, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def __enter__(self) -> "WatchThread":
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def wait_for(self, generation: int, timeout: float) -> bool:
+        """Wait until `generation` generations have been made current; False on timeout."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.generation >= generation, timeout)
+
+    def _advanced(self) -> None:
+        """One more generation is current (the caller may hold `_changed` already)."""
+        with self._changed:
+            self.generation += 1
+            self._changed.notify_all()
+
+
+class Watcher(WatchThread):
     """Keeps `engine` (anything with `swap(index)`; None for a headless indexer) current
     with the corpus folder `corpus`, whose index is at `index_path`, from a thread."""
 
@@ -67,12 +110,8 @@ class Watcher:
         self.engine, self.corpus, self.index_path = engine, corpus, index_path
         self.notice, self.settle, self.full_check, self.follow = notice, settle, full_check, follow
         self.workers = workers
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
         self.writer: IndexWriter | None = None
-        # Commits applied or followed so far (tests and benchmarks wait on it).
-        self.generation = 0
-        self._changed = threading.Condition()
         self._merging: threading.Thread | None = None
         # Reader side: segments already loaded, and the commit last swapped in.
         self._cache = SegmentCache()
@@ -81,28 +120,14 @@ class Watcher:
     def start(self) -> "Watcher":
         if self.engine is not None:
             sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
-        self._thread = threading.Thread(target=self.run, name="hoidap-watch", daemon=True)
-        self._thread.start()
+        super().start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        super().stop()
         if self.writer is not None:
             self.writer.close()
             self.writer = None
-
-    def __enter__(self) -> "Watcher":
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
-
-    def wait_for(self, generation: int, timeout: float) -> bool:
-        """Wait until `generation` commits have been swapped in; False on timeout."""
-        with self._changed:
-            return self._changed.wait_for(lambda: self.generation >= generation, timeout)
 
     def _swap(self, index: Index | None = None) -> None:
         """Swap `index` in, or the writer's newest state: updates and merges commit from two
@@ -113,8 +138,7 @@ class Watcher:
                 index = self.writer.index
             if self.engine is not None:
                 self.engine.swap(index)
-            self.generation += 1
-            self._changed.notify_all()
+            self._advanced()
 
     def run(self) -> None:
         """Follow the writer while there is one, write otherwise, until stopped."""
@@ -159,7 +183,7 @@ class Watcher:
         writer = self.writer
         assert writer is not None
         last_full = last_event = -float("inf")
-        for paths in _events(self.corpus, self._stop, self.follow):
+        for paths in corpus_events(self.corpus, self._stop, self.follow):
             now = time.monotonic()
             try:
                 if paths:
@@ -200,7 +224,7 @@ class Watcher:
             self.notice(f"cannot merge index segments: {exc}")
 
 
-def _events(corpus: Path, stop: threading.Event, timeout: float) -> Iterator[set[Path]]:
+def corpus_events(corpus: Path, stop: threading.Event, timeout: float) -> Iterator[set[Path]]:
     """Yields the paths that changed under `corpus` (an empty set when none did), at least
     every `timeout` seconds, until `stop` is set: inotify through watchfiles where it works,
     else only the clock (and the writer's full checks)."""

@@ -12,7 +12,6 @@ cluster becomes the writer when no other process is one, and takes over when it 
 
 import contextlib
 import logging
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +23,13 @@ from retrieval.documents import CorpusError, corpus_files
 from retrieval.index import IndexUnreadable, IndexWriter
 from retrieval.index.segments import WriterBusy, writer_lock
 from retrieval.index.writer import Changes
-from retrieval.watch import FOLLOW_SECONDS, FULL_CHECK_SECONDS, SETTLE_SECONDS, _events
+from retrieval.watch import (
+    FOLLOW_SECONDS,
+    FULL_CHECK_SECONDS,
+    SETTLE_SECONDS,
+    WatchThread,
+    corpus_events,
+)
 
 _log = logging.getLogger(__name__)
 # Events quiet this long, the writer compares the whole corpus once (which also records
@@ -55,7 +60,7 @@ def route(paths: set[Path], corpus: Path, shards: int) -> dict[int, list[Path]]:
     return {shard: sorted(found) for shard, found in sorted(routed.items())}
 
 
-class ShardedWatcher:
+class ShardedWatcher(WatchThread):
     """Keeps the sharded index at `root` current with the corpus folder `corpus`, from a
     thread (`start`) or in the caller's (`run`). With `use_ray`, the actors serving the
     index load each new generation as soon as it is saved."""
@@ -78,26 +83,7 @@ class ShardedWatcher:
             follow,
             workers,
         )
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        # Generations saved so far (tests wait on it).
-        self.generation = 0
-        self._changed = threading.Condition()
-
-    def start(self) -> "ShardedWatcher":
-        self._thread = threading.Thread(target=self.run, name="hoidap-watch-shards", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-
-    def wait_for(self, generation: int, timeout: float) -> bool:
-        """Wait until `generation` generations have been saved; False on timeout."""
-        with self._changed:
-            return self._changed.wait_for(lambda: self.generation >= generation, timeout)
+        super().__init__()
 
     def run(self) -> None:
         """Write while no other process does, until stopped."""
@@ -111,11 +97,6 @@ class ShardedWatcher:
             except (CorpusError, IndexUnreadable, OSError) as exc:
                 self.notice(f"cannot update the sharded index: {exc}; retrying")
                 self._stop.wait(self.full_check)
-
-    def _saved(self) -> None:
-        with self._changed:
-            self.generation += 1
-            self._changed.notify_all()
 
     def _write(self) -> None:
         count = store.shard_count(self.root)
@@ -134,12 +115,12 @@ class ShardedWatcher:
                 )
                 for s in range(count)
             ]
-            self._saved()
+            self._advanced()
             self._loop(writers)
 
     def _loop(self, writers: list[IndexWriter]) -> None:
         last_full, last_event = time.monotonic(), -float("inf")
-        for paths in _events(self.corpus, self._stop, self.follow):
+        for paths in corpus_events(self.corpus, self._stop, self.follow):
             now = time.monotonic()
             before = [w.index.manifest for w in writers]
             applied: dict[int, Changes] = {}
@@ -175,7 +156,7 @@ class ShardedWatcher:
             # statistics that name it: a shard is never served with others'.
             if [w.index.manifest for w in writers] != before:
                 publish(self.root, [w.index for w in writers], self.notice, self.use_ray)
-                self._saved()
+                self._advanced()
         if not self._stop.is_set():
             # watchfiles ends its events on Ctrl-C (in the main thread) rather than raise.
             raise KeyboardInterrupt
