@@ -2,9 +2,13 @@
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from retrieval.cli import add_corpus_args, build_parser, run, subparser
 from service.command import add_serve_command
+
+if TYPE_CHECKING:
+    from retrieval.watch import WatchThread
 
 # The Telegram stack and the engine are imported by the commands that use them: `hoidap
 # ask` and `hoidap --help` must not pay for python-telegram-bot and pydantic.
@@ -24,8 +28,11 @@ def _cmd_bot(args: argparse.Namespace) -> int:
     configure_logging(settings)
     engine = Engine.open(settings.corpus, settings.index)
     # New, changed and removed documents are answered from within seconds, no restart.
-    engine.watch()
-    return serve(settings, engine)
+    watcher = engine.watch()
+    try:
+        return serve(settings, engine)
+    finally:
+        _stop(watcher)
 
 
 def _cmd_chat(args: argparse.Namespace) -> int:
@@ -33,8 +40,19 @@ def _cmd_chat(args: argparse.Namespace) -> int:
     from retrieval import Engine
 
     engine = Engine.open(args.corpus, args.index)
-    engine.watch()
-    return chat(engine, bundled_seeds=args.corpus is None)
+    watcher = engine.watch()
+    try:
+        return chat(engine, bundled_seeds=args.corpus is None)
+    finally:
+        _stop(watcher)
+
+
+def _stop(watcher: "WatchThread | None") -> None:
+    # The watcher's thread is stopped before the interpreter exits: left running, it could
+    # be inside watchfiles' native code at exit, which aborted the process ("terminate
+    # called without an active exception", exit 134) about once in twenty `chat` runs.
+    if watcher is not None:
+        watcher.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
