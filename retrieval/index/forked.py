@@ -10,7 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
-from retrieval.index.reading import ignore_interrupts
+from retrieval.index.reading import start_worker
 
 T = TypeVar("T")
 
@@ -26,8 +26,8 @@ _numbers = itertools.count()
 _lock = threading.Lock()
 
 
-def _start_child(niceness: int) -> None:
-    ignore_interrupts()
+def _start_child(parent: int, niceness: int) -> None:
+    start_worker(parent)
     if niceness:
         os.nice(niceness)  # worker processes it starts inherit it
 
@@ -46,7 +46,7 @@ def in_forked_child(function: Callable[..., T], *args: Any, niceness: int = 0) -
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(
-            1, mp_context=context, initializer=_start_child, initargs=(niceness,)
+            1, mp_context=context, initializer=_start_child, initargs=(os.getpid(), niceness)
         ) as pool:
             return pool.submit(_run, number).result()
     finally:

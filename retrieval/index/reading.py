@@ -1,6 +1,7 @@
 """Reading corpus files, in a pool of worker processes when there are cores to spare."""
 
 import contextlib
+import ctypes
 import multiprocessing
 import os
 import signal
@@ -26,6 +27,8 @@ SEGMENT_CHUNK = 256
 POOL_BYTES = 2 << 20
 # Seconds between "still reading" lines while no document finishes.
 HEARTBEAT = 10.0
+# prctl(2): the signal a process gets when its parent dies.
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -93,10 +96,20 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-def ignore_interrupts() -> None:
+def start_worker(parent: int) -> None:
+    """What a forked worker of process `parent` does first."""
     # Ctrl-C reaches every process of the terminal's group: the workers leave it to the
     # parent, which stops the pool, rather than each printing a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A worker waits for its parent's jobs forever: a parent killed (kill -9, the OOM
+    # killer) would leave it behind, holding the parent's memory and pipes (a bot's output
+    # never reached its end). Linux kills it with the parent; elsewhere there is no guard.
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the guard was set
+        os._exit(1)
 
 
 @contextlib.contextmanager
@@ -107,7 +120,8 @@ def worker_pool(workers: int, jobs: int) -> Iterator[Any]:
         yield None
         return
     context = multiprocessing.get_context("fork")
-    with context.Pool(min(workers, jobs), initializer=ignore_interrupts) as pool:
+    parent = os.getpid()
+    with context.Pool(min(workers, jobs), initializer=start_worker, initargs=(parent,)) as pool:
         yield pool
 
 
