@@ -35,10 +35,11 @@ from sklearn.linear_model import LogisticRegression
 
 from retrieval import abstention
 from retrieval.abstention import known_words
-from retrieval.answerer import Answerer, ranked, support
+from retrieval.answerer import Answerer, ranked
 from retrieval.chitchat import chitchat_reply
 from retrieval.engine import Engine
 from retrieval.evaluate import squad_corpus
+from retrieval.features import support
 from retrieval.normalize import fold
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"

@@ -19,9 +19,10 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 
-from retrieval.answerer import FEATURES, Answerer
+from retrieval.answerer import Answerer
 from retrieval.engine import Engine
 from retrieval.evaluate import Question, squad_corpus
+from retrieval.features import FEATURES
 from retrieval.normalize import fold
 
 

@@ -21,6 +21,17 @@ import numpy as np
 from retrieval.abstention import LONE_MARGIN, abstains
 from retrieval.chitchat import chitchat_reply
 from retrieval.citing import cited_order
+from retrieval.features import (
+    COLUMN_CONTEXT_GAIN,
+    COLUMN_ECHO_WEIGHT,
+    COLUMN_KIND,
+    CONTEXT_GAIN,
+    FEATURES,
+    WEIGHTS,
+    scaled,
+    support,
+    term_weights,
+)
 from retrieval.index import Index
 from retrieval.query import Query, parse_query, search_terms
 from retrieval.question_types import offers, question_kind
@@ -33,25 +44,6 @@ NOT_FOUND_HINT = (
 CHITCHAT_HINT = "Đây không phải là câu hỏi về nội dung tài liệu."
 EMPTY_HINT = "Câu hỏi chưa có từ khóa nào để tìm. Hãy hỏi một câu đầy đủ hơn."
 
-FEATURES = (
-    "word_coverage",  # share of the question's word weight in the sentence
-    "pair_coverage",  # share of its syllable-pair weight: words in the question's order
-    "passage",  # the passage's BM25 score, min-max scaled over the candidates
-    "document",  # BM25 of the whole document, scaled by the best candidate document's
-    "context_gain",  # coverage the previous sentence adds (the sentence leans on it)
-    "next",  # coverage of the next sentence alone
-    "kind",  # holds the kind of answer the question word asks for
-    "echo",  # share of the sentence's own terms that are the question's
-    "lead",  # first sentence of its document: a headline
-    "local_coverage",  # word_coverage with the words weighed by their idf within the document
-    # Share of the sentence's own idf weight that is the question's: with "echo", whether
-    # the sentence adds rare words of its own or only the question's.
-    "echo_weight",
-)
-WEIGHTS = np.array([1.0, 0.286, 0.220, 1.387, 1.220, 0.154, 0.352, 1.328, 0.021, 0.660, -1.254])
-# The sentence is quoted with its predecessor as context when that one holds this much
-# more of the question.
-CONTEXT_GAIN = 0.2
 # After the first, a sentence scoring this much below the first (of its document language)
 # is padding and not cited.
 # Measured on ViNewsQA dev (hit@3 written / folded, sentences cited per answer): no gap
@@ -77,18 +69,6 @@ WINDOW = 100
 # within 0.3 points; full length normalisation (b 1.0 against 0.75) adds 0.1-0.4 points of
 # gold document first and hit@1, written and without diacritics (held out).
 DOC_K1, DOC_B = 1.2, 1.0
-_DOCUMENT = FEATURES.index("document")
-_CONTEXT_GAIN = FEATURES.index("context_gain")
-_KIND = FEATURES.index("kind")
-_ECHO_WEIGHT = FEATURES.index("echo_weight")
-
-
-def support(features: np.ndarray) -> float:
-    """How much of the question's word weight the best candidate holds together with the
-    sentence before it (quoted as its context); -1 without candidates."""
-    if not len(features):
-        return -1.0
-    return float((features[:, 0] + features[:, FEATURES.index("context_gain")]).max())
 
 
 def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -96,41 +76,6 @@ def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     counts = ends - starts
     offsets = np.repeat(starts - np.cumsum(counts) + counts, counts)
     return offsets + np.arange(int(counts.sum()))
-
-
-def term_weights(
-    query: Query, idf: np.ndarray, unknown_weight: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each group's weight as a share of all word groups' (resp. all pair groups'). A
-    function of the corpus's idf, so a sharded index weighs with its global statistics."""
-    weights = np.array(
-        [max(float(idf[t]) for t in group) if group else unknown_weight for group in query.groups]
-    )
-    # In a corpus of a few passages every idf can be zero or negative; every word of the
-    # question then weighs alike.
-    weights = np.maximum(weights, 1e-3)
-    pairs = np.array(query.pairs, dtype=bool)
-    words = np.where(pairs, 0.0, weights)
-    pair_weights = np.where(pairs, weights, 0.0)
-    return words / max(float(words.sum()), 1e-9), pair_weights / max(
-        float(pair_weights.sum()), 1e-9
-    )
-
-
-def scaled(features: np.ndarray) -> np.ndarray:
-    """`features` with the two columns that compare candidates with each other scaled over
-    all of them: the passage's BM25 min-max (scores of tiny corpora can be zero or
-    negative), the document's BM25 divided by the best. Apart, so that a sharded index
-    scales the candidates of every shard together."""
-    features = features.copy()
-    for column, low_at_min in ((FEATURES.index("passage"), True), (_DOCUMENT, False)):
-        values = features[:, column]
-        if not len(values):
-            continue
-        low = float(values.min()) if low_at_min else 0.0
-        spread = float(values.max()) - low
-        features[:, column] = (values - low) / spread if spread > 0 else 1.0
-    return features
 
 
 def chitchat(question: str) -> Answer | None:
@@ -151,7 +96,9 @@ def ranked(
     margin of the first over the best sentence of another document (`document(row)`), for
     the abstention; LONE_MARGIN when every candidate is from one document."""
     scores = features @ weights
-    order = cited_order(sentences, scores, features[:, _KIND], features[:, _ECHO_WEIGHT], document)
+    order = cited_order(
+        sentences, scores, features[:, COLUMN_KIND], features[:, COLUMN_ECHO_WEIGHT], document
+    )
     first = order[0]
     for row in np.argsort(-scores, kind="stable").tolist():
         if document(row) != document(first):
@@ -193,11 +140,11 @@ def choose(
     # sentence of its own language, as `Engine.ask` may prefer that language's sentences.
     best: dict[str | None, float] = {}
     for i in order:
-        if citations and features[i, 0] + features[i, _CONTEXT_GAIN] < PADDING_COVERAGE:
+        if citations and features[i, 0] + features[i, COLUMN_CONTEXT_GAIN] < PADDING_COVERAGE:
             continue
         if text is not None and text(i) in seen:
             continue
-        leans = bool(features[i, _CONTEXT_GAIN] >= CONTEXT_GAIN)
+        leans = bool(features[i, COLUMN_CONTEXT_GAIN] >= CONTEXT_GAIN)
         citation = cite(i, float(scores[i]), leans)
         if citation.text in seen:
             continue

@@ -17,12 +17,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from retrieval.answerer import chitchat, choose, scaled, term_weights
+from retrieval.answerer import chitchat, choose
 from retrieval.cluster import store
 from retrieval.cluster.shard import Candidates, Passages, Request
 from retrieval.cluster.stats import GlobalStats
 from retrieval.documents import Document
 from retrieval.engine import Engine, vietnamese_first
+from retrieval.features import scaled, term_weights
 from retrieval.index import IndexUnreadable
 from retrieval.index.model import offsets
 from retrieval.index.records import Records, document_of

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.answerer import CONTEXT_GAIN, FEATURES
 from retrieval.bm25 import BM25, CorpusStats
 from retrieval.cluster import store
 from retrieval.cluster.stats import shard_terms
 from retrieval.documents import Document
 from retrieval.engine import Engine
+from retrieval.features import CONTEXT_GAIN, FEATURES
 from retrieval.index import Index, IndexUnreadable
 from retrieval.index.live_bm25 import SegmentedBM25
 from retrieval.index.segments import SegmentCache, load_live
