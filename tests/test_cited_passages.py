@@ -3,10 +3,10 @@ by its file and offsets, since merges move sentence ids, and refused (in Vietnam
 its document was changed or removed, so a button never shows another passage or a deleted
 document."""
 
-import shutil
 from pathlib import Path
 
 import pytest
+from live_corpus import CAT, CAT_TEXT, quiet, seeds_without_merges
 
 from bot.formatting import CITATION_GONE
 from retrieval import Engine
@@ -16,28 +16,14 @@ from retrieval.results import Citation
 # Fixtures (telegram, start_bot) come from the fake Bot API server module.
 pytest_plugins = ["fake_telegram"]
 
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
-CAT = "Con mèo tên gì đã leo lên cây xoài trong sân nhà ông Tư?"
-CAT_TEXT = (
-    "Mèo Mướp\n\nSáng nay, con mèo tên {name} đã leo lên cây xoài trong sân nhà ông Tư. "
-    "Lực lượng cứu hộ mất hai giờ để đưa nó xuống.\n"
-)
 # The first document in index order: removing it moves every later sentence id at a merge.
 FIRST = "000_a161d4bec09452eb.txt"
-
-
-def quiet(_: str) -> None:
-    pass
 
 
 @pytest.fixture
 def writer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> IndexWriter:
     """The seeds, then the cat's article in a recent segment (merges held off)."""
-    monkeypatch.setattr(merging, "RECENT_SHARE", 10.0)
-    monkeypatch.setattr(merging, "DELETED_SHARE", 10.0)
-    corpus = tmp_path / "corpus"
-    shutil.copytree(SEEDS, corpus)
+    corpus = seeds_without_merges(tmp_path, monkeypatch)
     path = tmp_path / "index"
     open_index(corpus, path, notice=quiet)
     (corpus / "meo.txt").write_text(CAT_TEXT.format(name="Mướp"), encoding="utf-8")

@@ -6,18 +6,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from live_corpus import quiet, seeds_without_merges
 
 from retrieval import Engine
 from retrieval.documents import CorpusError, corpus_files
 from retrieval.index import IndexWriter, corpus_fingerprint, merging, open_index
 from retrieval.index.writer import Changes
-
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
-
-
-def quiet(_: str) -> None:
-    pass
 
 
 def article(name: str, word: str) -> str:
@@ -27,10 +21,7 @@ def article(name: str, word: str) -> str:
 @pytest.fixture
 def writer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> IndexWriter:
     """The seeds and a folder `tin` of four articles, indexed (merges held off)."""
-    monkeypatch.setattr(merging, "RECENT_SHARE", 10.0)
-    monkeypatch.setattr(merging, "DELETED_SHARE", 10.0)
-    corpus = tmp_path / "corpus"
-    shutil.copytree(SEEDS, corpus)
+    corpus = seeds_without_merges(tmp_path, monkeypatch)
     (corpus / "tin").mkdir()
     for name in ("Mướp", "Vàng", "Mun", "Tam"):
         (corpus / "tin" / f"{name}.txt").write_text(article(name, "cá"), encoding="utf-8")

@@ -7,18 +7,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from live_corpus import ROOT, SEEDS, quiet, seeds_without_merges
 from rank_bm25 import BM25Okapi
 
 from retrieval import Engine
 from retrieval.documents import corpus_files
-from retrieval.index import live_bm25, merging, open_index, save_index, update_index
+from retrieval.index import live_bm25, open_index, save_index, update_index
 from retrieval.index.live import LiveIndex, live_index
 from retrieval.index.merging import merge_segments
 from retrieval.index.model import ARRAYS
 from retrieval.query import query_terms
 
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
 QUESTIONS = json.loads((ROOT / "tests/data/seed_questions.json").read_text(encoding="utf-8"))
 NEW_ARTICLE = (
     "Mèo Mướp leo cây xoài\n\n"
@@ -27,18 +26,11 @@ NEW_ARTICLE = (
 )
 
 
-def quiet(_: str) -> None:
-    pass
-
-
 @pytest.fixture
 def edited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, LiveIndex]:
     """The seeds indexed, then a file added, one changed and one deleted, each applied as
     an update: three segments, two with deletions (merging held off)."""
-    monkeypatch.setattr(merging, "RECENT_SHARE", 10.0)
-    monkeypatch.setattr(merging, "DELETED_SHARE", 10.0)
-    corpus = tmp_path / "corpus"
-    shutil.copytree(SEEDS, corpus)
+    corpus = seeds_without_merges(tmp_path, monkeypatch)
     path = tmp_path / "index"
     open_index(corpus, path, notice=quiet)
     (corpus / "moi" / "meo.txt").parent.mkdir()

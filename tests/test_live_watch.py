@@ -14,23 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from live_corpus import CAT, CAT_TEXT, ROOT, SEEDS, quiet, seeds_without_merges
 
 from retrieval import Engine
 from retrieval.index import IndexWriter, load_index, merging, open_index
 from retrieval.index.live import LiveIndex
 from retrieval.watch import Watcher
-
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
-CAT = "Con mèo tên gì đã leo lên cây xoài trong sân nhà ông Tư?"
-CAT_TEXT = (
-    "Mèo Mướp\n\nSáng nay, con mèo tên {name} đã leo lên cây xoài trong sân nhà ông Tư. "
-    "Lực lượng cứu hộ mất hai giờ để đưa nó xuống.\n"
-)
-
-
-def quiet(_: str) -> None:
-    pass
 
 
 def until(check: Callable[[], bool], timeout: float = 60.0) -> None:
@@ -224,10 +213,7 @@ sys.exit(3)
 def test_a_crash_mid_merge_leaves_a_consistent_index(
     tmp_path: Path, point: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(merging, "RECENT_SHARE", 10.0)
-    monkeypatch.setattr(merging, "DELETED_SHARE", 10.0)
-    corpus = tmp_path / "corpus"
-    shutil.copytree(SEEDS, corpus)
+    corpus = seeds_without_merges(tmp_path, monkeypatch)
     path = tmp_path / "index"
     open_index(corpus, path, notice=quiet)
     for name in ("Mướp", "Vàng"):
