@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
+from small_corpus import Notices, write_corpus
 
 from retrieval.documents import Document, ParsedDocument, Sentence
 from retrieval.index import (
@@ -337,17 +338,6 @@ def test_default_index_path_uses_xdg_cache(tmp_path: Path, monkeypatch: pytest.M
     assert default_index_path(tmp_path / "corpus").parent == Path.home() / ".cache" / "hoidap"
 
 
-# open_index runs the real corpus reader on these files.
-FILES = {
-    "xang.txt": "Giá xăng giảm mạnh\n\nXăng RON 95 giảm 800 đồng mỗi lít. "
-    "Dầu diesel giảm 500 đồng mỗi lít. Giá mới áp dụng từ 15 giờ chiều nay.\n",
-    "mua.txt": "Thời tiết Hà Nội\n\nHà Nội có mưa rào và dông vào chiều tối. "
-    "Nhiệt độ cao nhất từ 30 đến 32 độ C.\n",
-    "sach.txt": "Hội sách mùa thu\n\nHội sách mở cửa tại phố sách Đinh Lễ. "
-    "Nhiều nhà xuất bản giảm giá sách thiếu nhi.\n",
-    "tau.txt": "Đường sắt tăng chuyến\n\nNgành đường sắt tăng thêm chuyến tàu dịp lễ. "
-    "Vé tàu được bán trực tuyến.\n",
-}
 NEW_FILE = (
     "bong-da.txt",
     "Tuyển Việt Nam thắng\n\nĐội tuyển Việt Nam thắng Thái Lan 2-1 tại sân Mỹ Đình.\n",
@@ -356,20 +346,7 @@ NEW_FILE = (
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    for name, text in FILES.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    return folder
-
-
-class Notices(list[str]):
-    def __call__(self, message: str) -> None:
-        self.append(message)
-
-    def problems(self) -> list[str]:
-        """Everything but build progress."""
-        return [m for m in self if not m.startswith(("indexing: ", "indexed "))]
+    return write_corpus(tmp_path)
 
 
 def best_doc(index: Index, question: str) -> str | None:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from small_corpus import FILES, Notices, write_corpus
 
 from retrieval.documents import corpus_files
 from retrieval.index import (
@@ -23,12 +24,9 @@ from retrieval.index import (
 )
 from retrieval.index.folder import MARKER
 
-FILES = {
-    "xang.txt": "Giá xăng giảm mạnh\n\nXăng RON 95 giảm 800 đồng mỗi lít. "
-    "Dầu diesel giảm 500 đồng mỗi lít. Giá mới áp dụng từ 15 giờ chiều nay.\n",
-    "mua.txt": "Thời tiết Hà Nội\n\nHà Nội có mưa rào và dông vào chiều tối. "
-    "Nhiệt độ cao nhất từ 30 đến 32 độ C.\n",
-}
+# Two short articles: enough for an index, small enough to damage file by file.
+TWO_FILES = {name: FILES[name] for name in ("xang.txt", "mua.txt")}
+
 ROOT = Path(__file__).resolve().parent.parent
 # The console script, as users run it.
 HOIDAP = str(Path(sys.executable).with_name("hoidap"))
@@ -36,19 +34,7 @@ HOIDAP = str(Path(sys.executable).with_name("hoidap"))
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    for name, text in FILES.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    return folder
-
-
-class Notices(list[str]):
-    def __call__(self, message: str) -> None:
-        self.append(message)
-
-    def problems(self) -> list[str]:
-        return [m for m in self if not m.startswith(("indexing: ", "indexed "))]
+    return write_corpus(tmp_path, TWO_FILES)
 
 
 def hoidap(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
