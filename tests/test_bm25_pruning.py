@@ -126,3 +126,31 @@ def test_largest_weights_found_by_searches_hold_every_weight(always_prune: None)
     # Other statistics (another avgdl) start again from nothing.
     other = CorpusStats(stats.n_docs * 2, stats.total_length * 3, stats.df)
     assert not postings.largest_weights(other).any()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_long_questions_equal_full_scoring_and_leave_the_scratch_clean(
+    seed: int, always_prune: None
+) -> None:
+    # Questions of 30 to 250 terms (repeats included): their bounds add up far above the
+    # k-th score, so most terms are passed over in the float32 passes that add to every
+    # posting's passage, and the widest margins (one per term) are used.
+    rng = np.random.default_rng(400 + seed)
+    corpus = _tied_corpus(rng, 700, 300)
+    ptr, ids, vocab = to_csr(corpus)
+    postings = Postings.build(ptr, ids, len(vocab))
+    stats = postings.stats()
+    positive = [t for t in range(len(vocab)) if stats.idf[t] > 0]
+    scratch = Scratch()
+    for size in (30, 60, 120, 250):
+        query = rng.choice(positive, size=size).tolist()
+        deleted = rng.random(postings.n_docs) < 0.1 if size == 60 else None
+        for k in (1, 10, 40):
+            found = pruned_top_k(postings, np.array(query), k, stats, deleted, scratch)
+            assert found is not None
+            expected_docs, expected_scores = _full_top_k(postings, query, k, stats, deleted)
+            assert found[0].tolist() == expected_docs
+            np.testing.assert_array_equal(found[1], expected_scores)
+            # Every passage is unseen again and out of the heap for the next question.
+            assert (scratch.acc[0::2] == get_kernel().UNSEEN).all()
+            assert (scratch.heap_pos == -1).all()

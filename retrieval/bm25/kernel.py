@@ -3,24 +3,37 @@ because numba takes a few tenths of a second to import). Module-level functions,
 numba caches their machine code on disk and later processes load it instead of compiling.
 
 `acc` is each thread's scratch, two float32 per document: at 2d the score of document d so
-far (0 while unseen), at 2d + 1 its norm (see `CorpusStats.doc_norm`) rounded to float32.
-Both in one cache line halve the memory a posting touches (12% faster at 1M passages than
-float64 scores and norms apart); weights are computed in float64 and summed in float32,
-which only decides which passages survive: the survivors are scored again from the exact
-float64 norms."""
+far (`UNSEEN` while d is not, or no longer, a candidate), at 2d + 1 its norm (see
+`CorpusStats.doc_norm`) rounded to float32. Both in one cache line halve the memory a
+posting touches (12% faster at 1M passages than float64 scores and norms apart). In the
+passes, weights are computed and summed in float32: that only decides which passages
+survive, and the survivors are scored again in float64 from the exact norms.
+
+Unseen is a large negative number rather than 0 so that a pass adds to every posting's
+passage without asking whether it is a candidate: `UNSEEN` plus any weight stays `UNSEEN`
+(it is 1e30; a weight is under 1e3, far below the float32 spacing there, 7.6e22), and
+never reaches the k-th score. Asking, even written as a select, compiled to a branch that
+mispredicts on about every other posting: the passes of long questions took 7-8 ns a
+posting, 2 without it (float32 arithmetic and unsigned indices, which spare numba's
+negative-index check, give the rest)."""
 
 import numba
 import numpy as np
 
 # Pruning keeps passages whose bound is within this (relative) margin below the k-th
-# score. Sums in float32 from float32 norms are within 50 * 1.2e-7 (relative) of the exact
-# ones for questions of up to 50 terms (every weight is positive), and sums in another
-# order within about 1e-15: the margin is ten times the largest error.
+# score. A float32 weight is within 5 roundings (3e-7, relative) of the exact one, and a
+# float32 sum of m positive weights within another (m - 1) * 6e-8: for questions of up to
+# 50 terms the margin is thirty times the largest error; longer ones get a wider margin
+# (`_SLACK_PER_TERM` each), which keeps it well above the error.
 _SLACK = 1e-4
+_SLACK_PER_TERM = 1e-6
 # A lookup by galloping costs about this many postings read in one pass.
 _GALLOP_COST = 4.0
 # A float64 rounded to float32 is within this factor of it.
 _FLOAT32_UP = 1.0 + 1e-6
+
+# A passage not (or no longer) a candidate: see the module.
+UNSEEN = np.float32(-1e30)
 
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
@@ -119,19 +132,18 @@ def find(post_docs, lo, hi, d):  # type: ignore[no-untyped-def]
 
 
 @_jit
-def compact(candidates, kept, acc, rest, theta):  # type: ignore[no-untyped-def]
+def compact(candidates, kept, acc, rest, floor):  # type: ignore[no-untyped-def]
     """Keep in candidates[:kept] (in order) the passages whose score so far plus `rest`,
-    the bounds of the terms left, can still reach `theta`; set the others' to 0. Written
-    without branches: about half go either way, so a branch would mispredict."""
-    floor = theta - _SLACK * max(1.0, abs(theta))
+    the bounds of the terms left, can still reach `floor`; mark the others unseen.
+    Written without branches: about half go either way, so a branch would mispredict."""
     alive = 0
     for i in range(kept):
         d = candidates[i]
-        a = np.float64(acc[2 * d])
-        keep = a + rest >= floor
+        a = acc[2 * d]
+        keep = np.float64(a) + rest >= floor
         candidates[alive] = d
         alive += keep
-        acc[2 * d] = a if keep else 0.0
+        acc[2 * d] = a if keep else UNSEEN
     return alive
 
 
@@ -153,6 +165,7 @@ def top_k(  # type: ignore[no-untyped-def]
     heap_pos,
     touched,
     work,
+    slack,
 ):
     n = len(terms)
     rest = np.zeros(n + 1)
@@ -161,52 +174,54 @@ def top_k(  # type: ignore[no-untyped-def]
     heap_doc = np.empty(k, dtype=np.int64)
     size = 0
     seen = 0
-    theta = -np.inf
+    # The k-th score so far (of the accumulators, in float32): -inf until k are seen.
+    theta = np.float32(-np.inf)
     skip = len(deleted) > 0
     k1_1 = k1 + 1
     # Terms scored over all their postings, while a passage holding none of the terms
     # so far could still reach the k best.
     essential = 0
     while essential < n:
-        if size == k and rest[essential] < theta - _SLACK * max(1.0, abs(theta)):
+        if size == k and rest[essential] < theta - slack * max(1.0, abs(theta)):
             break
         t = terms[essential]
-        scale = idf[t] * counts[essential]
+        # tf * (k1 + 1) / (norm + tf) * idf * count, the constant factors taken together.
+        scale = np.float32(idf[t] * counts[essential] * k1_1)
         for p in range(term_ptr[t], term_ptr[t + 1]):
-            d = post_docs[p]
+            d = np.uint64(post_docs[p])
             if skip and deleted[d]:
                 continue
-            # Every weight is positive, so a passage is new while its accumulator is 0.
             # Noted without a branch (touched has room for one more): a branch here
             # mispredicts about every other posting once a few terms are scored.
-            a = np.float64(acc[2 * d])
+            a = acc[2 * d]
             touched[seen] = d
-            seen += a == 0.0
-            tf = np.float64(post_tf[p])
-            # Adding a weight and offering the passage to the heap is written out in each of
-            # its three loops: as a function returning (size, theta), even inlined, it made
-            # the kernel 2.4x slower. The heap is touched only for passages above its k-th.
-            a += tf * k1_1 / (np.float64(acc[2 * d + 1]) + tf) * scale
+            seen += a < 0.0
+            tf = np.float32(post_tf[p])
+            a = max(a, np.float32(0.0)) + tf * scale / (acc[2 * d + 1] + tf)
             acc[2 * d] = a
+            # Adding a weight and offering the passage to the heap is written out in each of
+            # its loops: as a function returning (size, theta), even inlined, it made the
+            # kernel 2.4x slower. The heap is touched only for passages above its k-th.
             if a >= theta:
-                size = offer(heap_doc, heap_pos, acc, size, k, d)
+                size = offer(heap_doc, heap_pos, acc, size, k, np.int64(d))
                 if size == k:
                     theta = acc[2 * (heap_doc[0])]
         work[0] += term_ptr[t + 1] - term_ptr[t]
         essential += 1
     # The passages seen that can still reach the k best stay in `touched` (its first
-    # `kept`); the others are set back to 0, which marks them as out.
+    # `kept`); the others are marked unseen again. From here on the heap is full.
     candidates = touched
-    kept = compact(candidates, seen, acc, rest[essential], theta)
+    kept = compact(candidates, seen, acc, rest[essential], theta - slack * max(1.0, abs(theta)))
     ascending = False
     for j in range(essential, n):
         t = terms[j]
-        scale = idf[t] * counts[j]
+        scale = np.float32(idf[t] * counts[j] * k1_1)
         p, stop = term_ptr[t], term_ptr[t + 1]
         if kept <= stop - p:
             # Dropping those that can no longer make it costs less than the pass they may
             # spare; before a pass it is not needed (a pass adds to candidates only).
-            kept = compact(candidates, kept, acc, rest[j], theta)
+            floor = theta - slack * max(1.0, abs(theta))
+            kept = compact(candidates, kept, acc, rest[j], floor)
         if kept * (2.0 + np.log2(1.0 + (stop - p) / max(kept, 1))) * _GALLOP_COST < stop - p:
             # Few candidates: look each up.
             work[1] += kept
@@ -218,59 +233,36 @@ def top_k(  # type: ignore[no-untyped-def]
                 d = candidates[i]
                 p = find(post_docs, p, stop, d)
                 if p < stop and post_docs[p] == d:
-                    tf = np.float64(post_tf[p])
-                    a = (
-                        np.float64(acc[2 * d])
-                        + tf * k1_1 / (np.float64(acc[2 * d + 1]) + tf) * scale
-                    )
+                    tf = np.float32(post_tf[p])
+                    a = acc[2 * d] + tf * scale / (acc[2 * d + 1] + tf)
                     acc[2 * d] = a
                     if a >= theta:
-                        size = offer(heap_doc, heap_pos, acc, size, k, d)
-                        if size == k:
-                            theta = acc[2 * (heap_doc[0])]
+                        size = offer(heap_doc, heap_pos, acc, size, k, np.int64(d))
+                        theta = acc[2 * (heap_doc[0])]
         else:
-            # Many: one pass over the postings is cheaper; only candidates are above 0.
+            # Many: one pass over the postings is cheaper. The weight is added to every
+            # posting's passage: unseen ones stay unseen (see the module).
             work[0] += stop - p
-            if kept * 32 > len(acc):
-                # Candidates are common (long questions whose bounds prune little): the
-                # weight is added to every posting's passage and kept where it is a
-                # candidate, without a branch that would mispredict on every third posting
-                # (the slowest questions at 100k took half the time).
-                for q in range(p, stop):
-                    d = post_docs[q]
-                    a = np.float64(acc[2 * d])
-                    tf = np.float64(post_tf[q])
-                    s = a + tf * k1_1 / (np.float64(acc[2 * d + 1]) + tf) * scale
-                    s = s if a > 0.0 else 0.0
-                    acc[2 * d] = s
-                    if s >= theta and s > 0.0:
-                        size = offer(heap_doc, heap_pos, acc, size, k, d)
-                        if size == k:
-                            theta = acc[2 * (heap_doc[0])]
-            else:
-                for q in range(p, stop):
-                    d = post_docs[q]
-                    a = np.float64(acc[2 * d])
-                    if a > 0.0:
-                        tf = np.float64(post_tf[q])
-                        a += tf * k1_1 / (np.float64(acc[2 * d + 1]) + tf) * scale
-                        acc[2 * d] = a
-                        if a >= theta:
-                            size = offer(heap_doc, heap_pos, acc, size, k, d)
-                            if size == k:
-                                theta = acc[2 * (heap_doc[0])]
-    # Clean the scratch arrays for the next query: only candidates are above 0 now.
+            for q in range(p, stop):
+                d = np.uint64(post_docs[q])
+                tf = np.float32(post_tf[q])
+                a = acc[2 * d] + tf * scale / (acc[2 * d + 1] + tf)
+                acc[2 * d] = a
+                if a >= theta:
+                    size = offer(heap_doc, heap_pos, acc, size, k, np.int64(d))
+                    theta = acc[2 * (heap_doc[0])]
+    # Clean the scratch arrays for the next query: only candidates are seen now.
     for i in range(size):
         heap_pos[heap_doc[i]] = -1
-    margin = _SLACK * max(1.0, abs(theta))
+    floor = theta - slack * max(1.0, abs(theta))
     survivors = np.empty(kept, dtype=np.int64)
     n_survivors = 0
     for i in range(kept):
         d = candidates[i]
-        if acc[2 * d] >= theta - margin:
+        if acc[2 * d] >= floor:
             survivors[n_survivors] = d
             n_survivors += 1
-        acc[2 * d] = 0.0
+        acc[2 * d] = UNSEEN
     survivors = np.sort(survivors[:n_survivors])
     # Exact scores of the survivors: query order, rank_bm25's operations.
     exact = np.zeros(n_survivors)
@@ -364,5 +356,6 @@ def search(  # type: ignore[no-untyped-def]
         heap_pos,
         touched,
         work,
+        max(_SLACK, _SLACK_PER_TERM * m),
     )
     return docs, scores, True

@@ -50,8 +50,8 @@ def get_kernel():  # type: ignore[no-untyped-def]
 
 
 class Scratch(threading.local):
-    """Per-thread scratch for one postings' documents: scores so far (zero between
-    queries) beside the documents' norms, two float32 each (see `kernel`)."""
+    """Per-thread scratch for one postings' documents: scores so far (`kernel.UNSEEN`
+    between queries) beside the documents' norms, two float32 each (see `kernel`)."""
 
     def __init__(self) -> None:
         self.norms: np.ndarray | None = None
@@ -64,7 +64,8 @@ class Scratch(threading.local):
         if self.norms is not norms:
             n_docs = len(norms)
             if len(self.heap_pos) != n_docs:
-                self.acc = np.zeros(2 * n_docs, dtype=np.float32)
+                self.acc = np.empty(2 * n_docs, dtype=np.float32)
+                self.acc[0::2] = get_kernel().UNSEEN
                 self.heap_pos = np.full(n_docs, -1, dtype=np.int32)
                 # One more than the documents: the kernel writes a document there before
                 # it knows whether it is new.
