@@ -47,6 +47,10 @@ _TAKES_NUMBER = re.compile(
     r"hoi nghi trung uong|phien|ky hop|lan)\s+$"
 )
 _SPELLED = re.compile(r"[^\W\d_]+(?:\s+[^\W\d_]+){0,3}")
+_LETTERS = re.compile(r"[^\W\d_]+")
+_CUT = re.compile(r"\W.*")
+# The first words `_spelled_value` reads as a number.
+_NUMBER_STARTS = frozenset({"muoi", *_UNITS} - {"lam", "tu"})
 
 
 def to_roman(n: int) -> str:
@@ -74,6 +78,10 @@ def numeral_alternates(text: str) -> dict[str, str]:
     all_caps = all(w.isupper() for w in words if not w.isdigit())
     alternates: dict[str, str] = {}
     for i, word in enumerate(words):
+        # Most words are neither numbers nor numerals (which start with I, V, X or L, in
+        # either case): nothing below applies to them.
+        if not word.isdigit() and word[0].upper()[0] not in _ROMAN_VALUES:
+            continue
         before = [fold(w).lower() for w in words[max(i - 2, 0) : i]]
         named = bool(before) and (
             before[-1] in NUMBERED_AFTER or "_".join(before) in NUMBERED_AFTER
@@ -118,12 +126,17 @@ def spelled_numbers(text: str) -> str:
     if len(folded) != len(text):
         return text
     out, last = [], 0
-    for match in re.finditer(r"[^\W\d_]+", folded):
+    for match in _LETTERS.finditer(folded):
         if match.start() < last:
+            continue
+        # Most words cannot start a number: skipped before `words` below is read. The
+        # letters alone, when ASCII, are its first word or a part of one that holds a digit.
+        letters = match.group().lower()
+        if letters not in _NUMBER_STARTS and letters.isascii():
             continue
         before = folded[max(0, match.start() - 25) : match.start()].lower()
         words = folded[match.start() :].lower().split()[:3]
-        words = [re.sub(r"\W.*", "", w) for w in words]
+        words = [_CUT.sub("", w) for w in words]
         found = _spelled_value(words)
         if found is None:
             continue

@@ -6,8 +6,10 @@ sentence holds the word when it holds any form of it.
 """
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+
+import numpy as np
 
 from retrieval.abbreviations import other_forms
 from retrieval.accents import restore
@@ -30,6 +32,7 @@ _FOLDED_QUESTION_WORDS = frozenset(
     fold(w).replace("_", " ") for w in QUESTION_WORDS if "_" in w or w in {"ai", "gì", "nào"}
 )
 _LONGEST_QUESTION_WORD = max(len(w.split()) for w in _FOLDED_QUESTION_WORDS)
+_QUESTION_WORD_STARTS = frozenset(w.split()[0] for w in _FOLDED_QUESTION_WORDS)
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,10 @@ def _without_question_words(syllables: list[str]) -> list[list[str]]:
     runs: list[list[str]] = [[]]
     i = 0
     while i < len(syllables):
+        if syllables[i] not in _QUESTION_WORD_STARTS:  # most syllables: nothing to join
+            runs[-1].append(syllables[i])
+            i += 1
+            continue
         for n in range(_LONGEST_QUESTION_WORD, 0, -1):
             if " ".join(syllables[i : i + n]) in _FOLDED_QUESTION_WORDS:
                 runs.append([])
@@ -91,6 +98,8 @@ def folded_content_terms(text: str) -> list[str]:
 
 def _numeral_forms(term: str, alternates: dict[str, str]) -> list[str]:
     """`term` with its numerals in their other spelling: "~hoi_xiv" -> ["~hoi_14"]."""
+    if not alternates:  # most questions hold no numeral
+        return []
     prefix = FOLDED if term.startswith(FOLDED) else ""
     parts = term.removeprefix(FOLDED).split("_")
     swapped = [alternates.get(part, part) for part in parts]
@@ -139,7 +148,7 @@ def parse_query(
 def _parse(index: Index, text: str, written: str | None) -> Query:
     """`text`'s groups: the segmented words of `written` (the text with diacritics, None
     when it has none), then its folded syllables and pairs."""
-    vocab = index.vocab
+    lookup = _lookup(index.vocab)
     # The folded view helps questions with diacritics too: syllable pairs match across
     # segmentation differences between the question and the sentence. A pair the corpus
     # never uses is only two words that happen to be adjacent in the question, unless a
@@ -149,7 +158,7 @@ def _parse(index: Index, text: str, written: str | None) -> Query:
     folded = [
         t
         for t in every
-        if "_" not in t or any(f in vocab for f in (t, *_numeral_forms(t, alternates)))
+        if "_" not in t or any(lookup(f) is not None for f in (t, *_numeral_forms(t, alternates)))
     ]
     asked = sum("_" in t for t in every)
     unknown = (asked - sum("_" in t for t in folded)) / asked if asked else 0.0
@@ -158,17 +167,31 @@ def _parse(index: Index, text: str, written: str | None) -> Query:
     segmented = content_terms(written) if written and has_diacritics(written) else []
     words = [w for w in segmented + folded if w not in fillers]
     abbreviated = other_forms(index, text, words)
-    groups = tuple(
-        tuple(
-            dict.fromkeys(
-                vocab[form]
-                for form in (word, *_numeral_forms(word, alternates), *abbreviated.get(word, []))
-                if form in vocab
-            )
-        )
-        for word in words
-    )
+    groups = tuple(_group(word, alternates, abbreviated, lookup) for word in words)
     return Query(text, tuple(words), groups, unknown, names)
+
+
+def _lookup(vocab: Mapping[str, int]) -> Callable[[str], int | None]:
+    """The id of a term in `vocab`, None when it has none: one lookup where `in` and `[]`
+    take two (a live index's vocabulary answers in Python)."""
+    get_id = getattr(vocab, "get_id", None)
+    return get_id if get_id is not None else vocab.get
+
+
+def _group(
+    word: str,
+    alternates: dict[str, str],
+    abbreviated: dict[str, list[str]],
+    lookup: Callable[[str], int | None],
+) -> tuple[int, ...]:
+    """The ids of `word`'s indexed forms: itself, its numerals spelt the other way, the
+    other form of its abbreviation; each once, in that order."""
+    found: list[int] = []
+    for form in (word, *_numeral_forms(word, alternates), *abbreviated.get(word, ())):
+        term_id = lookup(form)
+        if term_id is not None and term_id not in found:
+            found.append(term_id)
+    return tuple(found)
 
 
 # Passage retrieval leaves out a term found in more than a fifth of the passages, once that
@@ -189,7 +212,10 @@ def search_terms(index: Index, query: Query) -> list[int]:
     """The term ids of `query` that passage retrieval scores (see COMMON_SHARE)."""
     ids = query.term_ids
     ptr = index.bm25.term_ptr
-    passages = {t: int(ptr[t + 1] - ptr[t]) for t in ids}
+    # One read of the offsets for all the terms: read one by one, they cost more than
+    # the rest of this function.
+    at = np.asarray(ids, dtype=np.int64)
+    passages = dict(zip(ids, (ptr[at + 1] - ptr[at]).tolist(), strict=True))
     limit = max(COMMON_SHARE * index.n_passages, COMMON_MIN_PASSAGES)
     rarest = set(sorted(passages, key=passages.__getitem__)[:KEEP_RAREST])
     return [t for t in ids if passages[t] <= limit or t in rarest]

@@ -4,12 +4,14 @@
 scikit-learn (about 2 s of every start on the test machine) and writes the model to a
 temporary file (so a full /tmp broke every command). The estimator's pickle holds the
 CRFsuite model itself; here it is unpickled into plain holders and opened in memory by
-`pycrfsuite.Tagger`, the same tagger sklearn-crfsuite calls. Syllables and features are
-pyvi 0.1.1's, copied below, so the output is pyvi's token for token: `bench/segmenter.py`
+`pycrfsuite.Tagger`, the same tagger sklearn-crfsuite calls. The syllable pattern is pyvi
+0.1.1's, copied below, and the features its `word2features`, handed to the tagger in a
+faster form (`_items`), so the output is pyvi's token for token: `bench/segmenter.py`
 compares the two on the seeds and the whole ViNewsQA dev set, `tests/test_segmenter.py`
-on a sample.
+on a sample (and the tagger's scores, for the features).
 """
 
+import functools
 import importlib.util
 import pickle
 import re
@@ -124,45 +126,51 @@ class _Model:
 _MODEL = _Model()
 
 
-def _features(syllables: list[str], i: int) -> dict[str, Any]:
-    """pyvi's ViTokenizer.word2features."""
-    word = syllables[i]
-    features: dict[str, Any] = {
-        "bias": 1.0,
-        "word.lower()": word.lower(),
-        "word.isupper()": word.isupper(),
-        "word.istitle()": word.istitle(),
-        "word.isdigit()": word.isdigit(),
-    }
-    if i > 0:
-        word1 = syllables[i - 1]
-        features.update(
-            {
-                "-1:word.lower()": word1.lower(),
-                "-1:word.istitle()": word1.istitle(),
-                "-1:word.isupper()": word1.isupper(),
-                "-1:word.bi_gram()": " ".join([word1, word]).lower() in _MODEL.bi_grams,
-            }
-        )
-        if i > 1:
-            word2 = syllables[i - 2]
-            trigram = " ".join([word2, word1, word]).lower()
-            features["-2:word.tri_gram()"] = trigram in _MODEL.tri_grams
-    if i < len(syllables) - 1:
-        word1 = syllables[i + 1]
-        features.update(
-            {
-                "+1:word.lower()": word1.lower(),
-                "+1:word.istitle()": word1.istitle(),
-                "+1:word.isupper()": word1.isupper(),
-                "+1:word.bi_gram()": " ".join([word, word1]).lower() in _MODEL.bi_grams,
-            }
-        )
-        if i < len(syllables) - 2:
-            word2 = syllables[i + 2]
-            trigram = " ".join([word, word1, word2]).lower()
-            features["+2:word.tri_gram()"] = trigram in _MODEL.tri_grams
-    return features
+@functools.lru_cache(maxsize=16384)
+def _own(word: str) -> tuple[list[str], list[str], list[str]]:
+    """`word`'s attributes as the syllable itself, as the one before and as the one after,
+    in the order of pyvi's `word2features`: a syllable recurs across questions and sentences."""
+    lower, upper, title = word.lower(), word.isupper(), word.istitle()
+    own = ["bias", "word.lower():" + lower]
+    own += ["word.isupper()"] * upper + ["word.istitle()"] * title
+    own += ["word.isdigit()"] * word.isdigit()
+    before = ["-1:word.lower():" + lower]
+    before += ["-1:word.istitle()"] * title + ["-1:word.isupper()"] * upper
+    after = ["+1:word.lower():" + lower]
+    after += ["+1:word.istitle()"] * title + ["+1:word.isupper()"] * upper
+    return own, before, after
+
+
+def _items(syllables: list[str]) -> list[list[str]]:
+    """pyvi's `word2features` of every syllable, as CRFsuite reads its dicts: a string
+    value is the attribute "name:value" of weight 1, a number (bool) the attribute "name"
+    of that weight. Attributes of weight 0 (False) add nothing to a label's score, so they
+    are left out; the others keep pyvi's order, so the scores are the same sums (tested).
+    Handing the tagger dicts took three times as long: converting them was most of pyvi's
+    time."""
+    bi_grams, tri_grams = _MODEL.bi_grams, _MODEL.tri_grams
+    own = [_own(word) for word in syllables]
+    last = len(syllables) - 1
+    items = []
+    for i, word in enumerate(syllables):
+        item = list(own[i][0])
+        if i > 0:
+            item += own[i - 1][1]
+            if " ".join([syllables[i - 1], word]).lower() in bi_grams:
+                item.append("-1:word.bi_gram()")
+            if i > 1 and " ".join([syllables[i - 2], syllables[i - 1], word]).lower() in tri_grams:
+                item.append("-2:word.tri_gram()")
+        if i < last:
+            item += own[i + 1][2]
+            if " ".join([word, syllables[i + 1]]).lower() in bi_grams:
+                item.append("+1:word.bi_gram()")
+            if (
+                i < last - 1
+                and " ".join([word, syllables[i + 1], syllables[i + 2]]).lower() in tri_grams
+            ):
+                item.append("+2:word.tri_gram()")
+        items.append(item)
+    return items
 
 
 def tokenize(text: str) -> str:
@@ -172,7 +180,7 @@ def tokenize(text: str) -> str:
     if not syllables:
         return text
     tagger = _MODEL.tagger()
-    labels = tagger.tag([_features(syllables, i) for i in range(len(syllables))])
+    labels = tagger.tag(_items(syllables))
     output = syllables[0]
     for i in range(1, len(labels)):
         this, before = syllables[i], syllables[i - 1]

@@ -45,6 +45,25 @@ def test_output_is_pyvis_token_for_token() -> None:
         assert segmenter.tokenize(text) == ViTokenizer.tokenize(text), text
 
 
+def test_features_give_the_tagger_pyvis_scores() -> None:
+    # Not only the same labels: the same probability of the labelling and the same
+    # marginal of every label at every syllable, to the bit.
+    tagger = segmenter._MODEL.tagger()
+    for text in _sample():
+        syllables = ViTokenizer.ViTokenizer.sylabelize(text)[1]
+        if not syllables:
+            continue
+        theirs = ViTokenizer.ViTokenizer.sent2features(syllables, False)
+        scored = []
+        for features in (theirs, segmenter._items(syllables)):
+            labels = tagger.tag(features)
+            marginals = [
+                tagger.marginal(label, i) for i in range(len(syllables)) for label in ("B_W", "I_W")
+            ]
+            scored.append((labels, tagger.probability(labels), marginals))
+        assert scored[0] == scored[1], text
+
+
 def test_segmenting_does_not_import_scikit_learn() -> None:
     code = (
         "import sys; from retrieval.tokenizer import index_terms; index_terms('Hà Nội'); "
