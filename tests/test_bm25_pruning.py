@@ -48,7 +48,7 @@ def test_pruned_top_k_equals_full_scoring_including_ties(seed: int, always_prune
     stats = postings.stats()
     names = sorted(vocab, key=vocab.__getitem__)
     positive = [t for t in range(len(vocab)) if stats.idf[t] > 0]
-    pruned = 0
+    pruned = seeded = 0
     for _ in range(25):
         query = rng.choice(positive, size=int(rng.integers(1, 12))).tolist()
         query += query[: int(rng.integers(0, 3))]  # repeated terms count twice
@@ -60,12 +60,15 @@ def test_pruned_top_k_equals_full_scoring_including_ties(seed: int, always_prune
             np.testing.assert_array_equal(scores, expected_scores)
         full = reference.get_scores([names[t] for t in query])
         np.testing.assert_allclose(scores, full[docs], atol=1e-9)
-        work = np.zeros(4, dtype=np.int64)
+        work = np.zeros(5, dtype=np.int64)
         pruned_top_k(postings, np.array(query), 3, stats, None, Scratch(), work)
         survivors = work[3]
         pruned += survivors < np.count_nonzero(postings.scores(query, stats))
-    # The queries exercise pruning: most keep fewer passages than match.
+        seeded += work[4]
+    # The queries exercise pruning: most keep fewer passages than match, and some raise
+    # the floor from the heap's whole scores.
     assert pruned > 12
+    assert seeded > 3
 
 
 def test_pruned_top_k_with_statistics_of_a_larger_corpus(always_prune: None) -> None:
@@ -142,15 +145,19 @@ def test_long_questions_equal_full_scoring_and_leave_the_scratch_clean(
     stats = postings.stats()
     positive = [t for t in range(len(vocab)) if stats.idf[t] > 0]
     scratch = Scratch()
+    work = np.zeros(5, dtype=np.int64)
+    seeded = 0
     for size in (30, 60, 120, 250):
         query = rng.choice(positive, size=size).tolist()
         deleted = rng.random(postings.n_docs) < 0.1 if size == 60 else None
         for k in (1, 10, 40):
-            found = pruned_top_k(postings, np.array(query), k, stats, deleted, scratch)
+            found = pruned_top_k(postings, np.array(query), k, stats, deleted, scratch, work)
             assert found is not None
+            seeded += work[4]
             expected_docs, expected_scores = _full_top_k(postings, query, k, stats, deleted)
             assert found[0].tolist() == expected_docs
             np.testing.assert_array_equal(found[1], expected_scores)
             # Every passage is unseen again and out of the heap for the next question.
             assert (scratch.acc[0::2] == get_kernel().UNSEEN).all()
             assert (scratch.heap_pos == -1).all()
+    assert seeded > 0

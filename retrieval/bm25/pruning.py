@@ -58,7 +58,7 @@ class Scratch(threading.local):
         self.acc = np.zeros(0, dtype=np.float32)
         self.heap_pos = np.zeros(0, dtype=np.int32)
         self.touched = np.zeros(0, dtype=np.int32)
-        self.work = np.zeros(4, dtype=np.int64)
+        self.work = np.zeros(5, dtype=np.int64)
 
     def arrays(self, norms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self.norms is not norms:
@@ -86,8 +86,9 @@ def pruned_top_k(
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The k best passages (best first, ties to the lower index) and their exact scores,
     or None when a query term's idf is not positive (pruning needs positive weights).
-    Term ids outside the vocabulary are left out. `work` (4 int64) gets the postings read
-    in passes, the lookups, the passages seen and the survivors, for measuring."""
+    Term ids outside the vocabulary are left out. `work` (5 int64) gets the postings read
+    in passes, the lookups, the passages seen, the survivors and whether the heap's
+    passages were scored in full to raise the floor, for measuring."""
     norms = postings.norms(stats)
     acc, heap_pos, touched = scratch.arrays(norms)
     if work is None:
