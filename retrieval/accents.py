@@ -33,7 +33,7 @@ _LONGEST = 4
 _TOKEN = re.compile(r"[^\W_]+|[\W_]+")
 _WORD = re.compile(r"[^\W_]+")
 # fold() one character at a time, as a table: a vocabulary of millions is folded at once.
-_FOLD = str.maketrans(
+FOLD_TABLE = str.maketrans(
     {ch: fold(ch) for ch in map(chr, range(0xC0, 0x1EFA)) if len(fold(ch)) == 1 != (fold(ch) == ch)}
 )
 # Ambiguous alone ("dau" is also đau, "may" máy), question words at the question's end.
@@ -71,7 +71,7 @@ def readings(index: Index) -> Readings:
     for term, term_id in index.vocab.items():
         if term[0] == FOLDED or term.count("_") >= _LONGEST:
             continue
-        key = tuple(term.translate(_FOLD).split("_"))
+        key = tuple(term.translate(FOLD_TABLE).split("_"))
         spelt.setdefault(key, []).append((passages[term_id], tuple(term.split("_")), term_id))
     found: Readings = {
         key: [(syllables, term_id) for _, syllables, term_id in sorted(words, reverse=True)][:_KEPT]
@@ -135,4 +135,4 @@ def restore(index: Index, text: str, seen: Collection[int] = ()) -> str:
     return "".join(out)
 
 
-__all__ = ["readings", "restore"]
+__all__ = ["FOLD_TABLE", "readings", "restore"]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval.abstention import LONE_MARGIN, abstains
+from retrieval.abstention import LONE_MARGIN, RECASING_SENTENCES, abstains
 from retrieval.chitchat import chitchat_reply
 from retrieval.citing import cited_order
 from retrieval.features import (
@@ -132,7 +132,13 @@ def choose(
         return documents[row]
 
     scores, order, margin = ranked(sentences, features, weights, document)
-    if abstains(support(features), query, margin):
+    sentence_text = text or (lambda row: cite(row, 0.0, False).text)
+    if abstains(
+        support(features),
+        query,
+        margin,
+        lambda: [sentence_text(i) for i in order[:RECASING_SENTENCES]],
+    ):
         return Answer(question, answered=False, hint=NOT_FOUND_HINT)
     citations: list[Citation] = []
     seen: set[str] = set()

@@ -42,13 +42,14 @@ class Query:
     content syllables ("tịch quốc" in "Chủ tịch Quốc hội") that the corpus never puts
     together; such pairs are left out of `groups`. `unknown_names`: how many of those join
     a capitalised syllable to the one before it, a name or title the corpus never writes
-    ("Chủ tịch Quốc hội", "Thủ tướng Nhật Bản")."""
+    ("Chủ tịch Quốc hội", "Thủ tướng Nhật Bản"). `missing_pairs`: the pairs never put together."""
 
     text: str
     words: tuple[str, ...]
     groups: tuple[tuple[int, ...], ...]
     unknown_pairs: float = 0.0
     unknown_names: int = 0
+    missing_pairs: frozenset[str] = frozenset()
 
     @property
     def pairs(self) -> list[bool]:
@@ -162,13 +163,14 @@ def _parse(index: Index, text: str, written: str | None) -> Query:
     ]
     asked = sum("_" in t for t in every)
     unknown = (asked - sum("_" in t for t in folded)) / asked if asked else 0.0
-    names = len((capitalised_pairs(text) & set(every)) - set(folded))
+    missing = frozenset(t for t in every if "_" in t) - set(folded)
+    names = len(capitalised_pairs(text) & missing)
     fillers = date_fillers(text)
     segmented = content_terms(written) if written and has_diacritics(written) else []
     words = [w for w in segmented + folded if w not in fillers]
     abbreviated = other_forms(index, text, words)
     groups = tuple(_group(word, alternates, abbreviated, lookup) for word in words)
-    return Query(text, tuple(words), groups, unknown, names)
+    return Query(text, tuple(words), groups, unknown, names, missing)
 
 
 def _lookup(vocab: Mapping[str, int]) -> Callable[[str], int | None]:
