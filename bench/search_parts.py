@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from bench.common import questions
-from retrieval.engine import Engine
+from retrieval.engine import Engine, passage_hits
 from retrieval.index import load_index
 from retrieval.query import query_terms
 
@@ -41,8 +41,7 @@ def measure(engine: Engine, texts: list[str], k: int) -> dict[str, Any]:
         passages, scores = index.bm25.top_k(terms, k)
         times[i, 2] = time.perf_counter() - start
         start = time.perf_counter()
-        for rank, (p, s) in enumerate(zip(passages.tolist(), scores.tolist(), strict=True), 1):
-            engine.passage(p, rank, s)
+        passage_hits(index, passages.tolist(), scores.tolist(), first_rank=1)
         times[i, 3] = time.perf_counter() - start
     ms = np.median(times, axis=0) * 1e3
     return {

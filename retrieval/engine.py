@@ -124,7 +124,7 @@ class Engine:
         """The `k` best passages for `query`, best first; empty when no term matches."""
         index = self.index
         passages, scores = index.bm25.top_k(query_terms(index, query), k)
-        return _passages(index, passages.tolist(), scores.tolist(), first_rank=1)
+        return passage_hits(index, passages.tolist(), scores.tolist(), first_rank=1)
 
     def ask(self, question: str, max_sentences: int = 3) -> Answer:
         """Up to `max_sentences` cited sentences answering `question`, or an abstention.
@@ -222,10 +222,10 @@ def _document(index: Index, d: int) -> Document:
 
 
 def _passage(index: Index, passage_id: int, rank: int, score: float) -> PassageHit:
-    return _passages(index, [passage_id], [score], first_rank=rank)[0]
+    return passage_hits(index, [passage_id], [score], first_rank=rank)[0]
 
 
-def _passages(
+def passage_hits(
     index: Index, passage_ids: list[int], scores: list[float], first_rank: int
 ) -> list[PassageHit]:
     """The passages `passage_ids`, ranked from `first_rank` on. Each read of a mapped array

@@ -25,7 +25,10 @@ def segment(text: str) -> list[str]:
     """Index terms of `text`: multi-syllable words joined by "_", lowercased, no punctuation."""
     terms = []
     for token in segmenter.tokenize(normalize(text)).split():
-        term = _EDGE_PUNCTUATION.sub("", token).lower()
+        # A token that starts and ends with a letter or digit (most) has no edge to cut:
+        # `[\W_]` is exactly what `str.isalnum` refuses.
+        edged = not (token[0].isalnum() and token[-1].isalnum())
+        term = (_EDGE_PUNCTUATION.sub("", token) if edged else token).lower()
         if term:
             terms.append(term)
     return terms

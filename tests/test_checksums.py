@@ -45,3 +45,29 @@ def test_reads_of_sound_blocks_pass_and_of_the_damaged_one_fail(tmp_path: Path) 
     view = array[3 * per_block :]
     assert isinstance(view, CheckedArray) and int(view[1]) == 3 * per_block + 1
     assert int((array[:10] * 2)[3]) == 6
+
+
+def test_a_slice_fails_exactly_when_it_reads_the_damaged_block(tmp_path: Path) -> None:
+    per_block = BLOCK // 8
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir(), second.mkdir()
+    # The whole array, block 2 damaged; and a view starting inside block 1 of an array
+    # whose block 0 is damaged: the view's reads are placed by the view's own start.
+    shift = per_block + 7
+    cases = [
+        (_mapped(first, garble_block=2), 0, 2),
+        (_mapped(second, garble_block=0)[shift:], shift, 0),
+    ]
+    rng = np.random.default_rng(3)
+    for source, shift, garbled in cases:
+        plain = np.arange(4 * per_block, dtype=np.int64)[shift:]
+        n = len(source)
+        for _ in range(400):
+            lo, hi = (int(x) if rng.random() < 0.9 else None for x in rng.integers(-n, n, 2))
+            stride = int(rng.choice([1, 1, 1, 2, 3, -1, -5]))
+            read = range(n)[lo:hi:stride]
+            if any((shift + i) // per_block == garbled for i in read):
+                with pytest.raises(IndexUnreadable):
+                    source[lo:hi:stride]
+            else:
+                assert np.array_equal(source[lo:hi:stride], plain[lo:hi:stride])

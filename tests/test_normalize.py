@@ -1,3 +1,4 @@
+import random
 import unicodedata
 
 import pytest
@@ -71,3 +72,23 @@ def test_remembered_and_ascii_paths_give_the_full_functions_results() -> None:
             assert has_diacritics(text) == (
                 module._fold(text) != unicodedata.normalize("NFC", text)
             )
+
+
+def test_fold_by_characters_is_folding_the_whole_text() -> None:
+    # fold() translates character by character; folding means decomposing the whole text
+    # (NFD reorders the marks of a run) and dropping every mark.
+    def whole(text: str) -> str:
+        decomposed = unicodedata.normalize("NFD", text)
+        kept = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+        return kept.replace("đ", "d").replace("Đ", "D")
+
+    pool = (
+        [chr(c) for c in range(0x300, 0x370)]  # combining marks, in any order
+        + list("ĐđaăâêôơưyÀÁẢÃẠàáảãạớờởỡợ ,.")
+        + [chr(c) for c in range(0xAC00, 0xAC10)]  # Hangul syllables decompose too
+        + list("ΑΣΩάέÅǅﬁ\u212b\u2126\u1e9e")
+    )
+    rng = random.Random(7)
+    for _ in range(20000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 10)))
+        assert fold(text) == whole(text), repr(text)

@@ -25,6 +25,7 @@ import numpy as np
 from retrieval.index.model import IndexUnreadable
 
 BLOCK = 256 << 10
+_INTEGER = (int, np.integer)
 LOAD_BUDGET = 16 << 20
 
 Sums = dict[str, Any]
@@ -93,6 +94,7 @@ class _Blocks:
 
     def __init__(self, name: str, start: int, sums: Sums) -> None:
         self.name, self.start, self.sums = name, start, sums
+        self.size = sums["size"]
         self.checked = bytearray(len(sums["crc32"]))
 
     def check(self, blocks: Any) -> None:
@@ -117,15 +119,21 @@ class CheckedArray(np.ndarray):
     (not views into the file) are not checked again."""
 
     _blocks: _Blocks | None = None
+    # Where this array starts in its file (-1: not one-dimensional), worked out at its
+    # first read: `self.ctypes.data` costs more than the rest of a read's check, and the
+    # index's own arrays are read thousands of times.
+    _here: int | None = None
 
     def __array_finalize__(self, obj: Any) -> None:
         self._blocks = getattr(obj, "_blocks", None)
 
     def __getitem__(self, key: Any) -> Any:
         blocks = self._blocks
-        if blocks is not None and self.ndim == 1 and len(self):
-            here = self.ctypes.data - blocks.start
-            if 0 <= here < blocks.sums["size"]:
+        if blocks is not None:
+            here = self._here
+            if here is None:
+                here = self._here = self.ctypes.data - blocks.start if self.ndim == 1 else -1
+            if 0 <= here < blocks.size and len(self):
                 blocks.check(_blocks_read(key, len(self), here, self.strides[0], self.itemsize))
         return super().__getitem__(key)
 
@@ -133,16 +141,22 @@ class CheckedArray(np.ndarray):
 def _blocks_read(key: Any, length: int, here: int, step: int, size: int) -> Any:
     """The numbers of the blocks that reading `key` from a one-dimensional array starting
     at byte `here` of its file (items `step` bytes apart, `size` bytes each) touches."""
-    if isinstance(key, int | np.integer):
-        position = int(key) + length if key < 0 else int(key)
-        first = here + position * step
-        return range(first // BLOCK, (first + size - 1) // BLOCK + 1)
     if isinstance(key, slice):
         lo, hi, stride = key.indices(length)
+        if stride == 1 and step > 0:  # most reads: a sentence's or a record's bytes
+            if hi <= lo:
+                return ()
+            return range(
+                (here + lo * step) // BLOCK, (here + (hi - 1) * step + size - 1) // BLOCK + 1
+            )
         if not len(range(lo, hi, stride)):
             return ()
         ends = (here + lo * step, here + (hi - stride) * step)
         return range(min(ends) // BLOCK, (max(ends) + size - 1) // BLOCK + 1)
+    if isinstance(key, _INTEGER):
+        position = int(key) + length if key < 0 else int(key)
+        first = here + position * step
+        return range(first // BLOCK, (first + size - 1) // BLOCK + 1)
     values = np.asarray(key)
     if values.dtype == bool:
         values = np.flatnonzero(values)
