@@ -10,6 +10,10 @@ occurrences inside the longest stretch of the question they hold around it ("Ngu
 Bình", not "hòa bình" = peace). Read so, a lowercase syllable continues the capitalised
 one before it only where the documents write the two together ("Chủ tịch"), not across
 two words ("Singapore mà Phó thủ tướng").
+
+A capitalised word the documents never use at all ("ASEAN", "Antonio Guterres") is a name
+they never mention too (`unknown_name_runs`); a question without telling capitals has
+none, as the documents give such a word no capital.
 """
 
 import re
@@ -91,4 +95,23 @@ def name_pairs(text: str, known: Collection[str]) -> set[str]:
     return found
 
 
-__all__ = ["capitals_say_nothing", "name_pairs", "recased"]
+def unknown_name_runs(text: str, unknown: Collection[str]) -> int:
+    """How many runs of capitalised syllables of `text` hold one the corpus never uses
+    (`unknown`, folded lowercase): a name the documents never mention ("ASEAN", "Antonio
+    Guterres"). Not the first syllable of the text (its capital is the sentence's); none
+    when the capitals say nothing."""
+    if not unknown or capitals_say_nothing(text):
+        return 0
+    runs = 0
+    for n, phrase in enumerate(_PHRASE.findall(fold(normalize(text)))):
+        inside = held = False
+        for i, syllable in enumerate([*phrase.split(), ""]):
+            if syllable[:1].isupper() and (n or i):
+                inside, held = True, held or syllable.lower() in unknown
+                continue
+            runs += inside and held
+            inside = held = False
+    return runs
+
+
+__all__ = ["capitals_say_nothing", "name_pairs", "recased", "unknown_name_runs"]

@@ -99,10 +99,10 @@ def test_asking_for_a_name_needs_no_word_for_name(engine: Engine) -> None:
 
 
 def test_most_questions_about_what_the_seeds_never_mention_are_declined(engine: Engine) -> None:
-    # 27 of 32 today (README): "Tổng thống Mỹ áp thuế bao nhiêu với hàng Việt Nam?" (both
-    # ways), the ASEAN summit and "Bộ trưởng Bộ Công an là ai?" (both) are still answered.
+    # 28 of 32 today (README): "Tổng thống Mỹ áp thuế bao nhiêu với hàng Việt Nam?" and
+    # "Bộ trưởng Bộ Công an là ai?", each also typed in lowercase, are still answered.
     declined = [q for q in DATA["unanswerable"] if not engine.ask(q).answered]
-    assert len(declined) >= 27, declined
+    assert len(declined) >= 28, declined
 
 
 def test_a_title_the_seeds_never_write_is_declined_though_its_words_are_there(
