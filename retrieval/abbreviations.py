@@ -202,12 +202,14 @@ def other_forms(index: Index, text: str, terms: Iterable[str]) -> dict[str, list
     known = forms(index)
     spans: list[tuple[tuple[str, ...], str]] = []
     for i, word in enumerate(said):
+        candidates = known.get(word)
+        if not candidates:  # most words: no pair starts with them
+            continue
         found = [
-            (side, other)
-            for side, other in known.get(word, [])
-            if tuple(said[i : i + len(side)]) == side
+            (side, other) for side, other in candidates if tuple(said[i : i + len(side)]) == side
         ]
-        spans += _in_context(found, said[i - 1 : i], said[i + 1 : i + 2])
+        if found:
+            spans += _in_context(found, said[i - 1 : i], said[i + 1 : i + 2])
     extra: dict[str, list[str]] = {}
     for side, other in spans:
         marker = _marker(index, other)

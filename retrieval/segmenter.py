@@ -13,6 +13,7 @@ on a sample (and the tagger's scores, for the features).
 
 import functools
 import importlib.util
+import itertools
 import pickle
 import re
 import string
@@ -150,24 +151,28 @@ def _items(syllables: list[str]) -> list[list[str]]:
     time."""
     bi_grams, tri_grams = _MODEL.bi_grams, _MODEL.tri_grams
     own = [_own(word) for word in syllables]
+    # Whether each adjacent pair and triple is a known word, each asked once (pyvi asks
+    # from both ends), with pyvi's own spelling of the question.
+    pairs = [" ".join(s).lower() in bi_grams for s in itertools.pairwise(syllables)]
+    triples = [
+        " ".join(s).lower() in tri_grams
+        for s in zip(syllables, syllables[1:], syllables[2:], strict=False)
+    ]
     last = len(syllables) - 1
     items = []
-    for i, word in enumerate(syllables):
+    for i in range(last + 1):
         item = list(own[i][0])
         if i > 0:
             item += own[i - 1][1]
-            if " ".join([syllables[i - 1], word]).lower() in bi_grams:
+            if pairs[i - 1]:
                 item.append("-1:word.bi_gram()")
-            if i > 1 and " ".join([syllables[i - 2], syllables[i - 1], word]).lower() in tri_grams:
+            if i > 1 and triples[i - 2]:
                 item.append("-2:word.tri_gram()")
         if i < last:
             item += own[i + 1][2]
-            if " ".join([word, syllables[i + 1]]).lower() in bi_grams:
+            if pairs[i]:
                 item.append("+1:word.bi_gram()")
-            if (
-                i < last - 1
-                and " ".join([word, syllables[i + 1], syllables[i + 2]]).lower() in tri_grams
-            ):
+            if i < last - 1 and triples[i]:
                 item.append("+2:word.tri_gram()")
         items.append(item)
     return items
