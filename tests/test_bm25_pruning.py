@@ -161,3 +161,17 @@ def test_long_questions_equal_full_scoring_and_leave_the_scratch_clean(
             assert (scratch.acc[0::2] == get_kernel().UNSEEN).all()
             assert (scratch.heap_pos == -1).all()
     assert seeded > 0
+
+
+def test_binary_searches_in_step_find_each_passage_or_none() -> None:
+    rng = np.random.default_rng(5)
+    post_docs = np.sort(rng.choice(10_000, size=3_000, replace=False)).astype(np.int32)
+    at = np.empty(40, dtype=np.int64)
+    for lo, hi in ((0, 3_000), (100, 101), (500, 500), (2_000, 2_900)):
+        docs = np.sort(rng.choice(10_000, size=40, replace=False)).astype(np.int64)
+        docs[::3] = post_docs[rng.integers(lo, hi, size=len(docs[::3]))] if hi > lo else 0
+        docs.sort()
+        get_kernel().find_each(post_docs, lo, hi, docs, len(docs), at)
+        span = post_docs[lo:hi].tolist()
+        expected = [lo + span.index(d) if d in span else -1 for d in docs.tolist()]
+        assert at.tolist() == expected

@@ -163,6 +163,24 @@ def find(post_docs, lo, hi, d):  # type: ignore[no-untyped-def]
 
 
 @_jit
+def find_each(post_docs, lo, hi, docs, m, at):  # type: ignore[no-untyped-def]
+    """at[i] = the position in lo .. hi - 1 holding docs[i], or -1: m binary searches in
+    step, so that their cache misses overlap (one search's steps depend on each other)."""
+    n = hi - lo
+    for i in range(m):
+        at[i] = lo
+    while n > 1:
+        half = n // 2
+        for i in range(m):
+            b = at[i]
+            at[i] = b + half if post_docs[b + half] <= docs[i] else b
+        n -= half
+    for i in range(m):
+        if n == 0 or post_docs[at[i]] != docs[i]:
+            at[i] = -1
+
+
+@_jit
 def heap_floor(  # type: ignore[no-untyped-def]
     heap_doc, size, acc, term_ptr, post_docs, post_tf, idf, counts, terms, first, k1_1
 ):
@@ -171,18 +189,17 @@ def heap_floor(  # type: ignore[no-untyped-def]
     score at least that much, so the k-th best score does too."""
     docs = np.sort(heap_doc[:size])
     total = np.empty(size)
+    at = np.empty(size, dtype=np.int64)
     for i in range(size):
         total[i] = acc[2 * docs[i]]
     for j in range(first, len(terms)):
         t = terms[j]
         scale = np.float32(idf[t] * counts[j] * k1_1)
-        p, stop = term_ptr[t], term_ptr[t + 1]
+        find_each(post_docs, term_ptr[t], term_ptr[t + 1], docs, size, at)
         for i in range(size):
-            d = docs[i]
-            p = find(post_docs, p, stop, d)
-            if p < stop and post_docs[p] == d:
-                tf = np.float32(post_tf[p])
-                total[i] += tf * scale / (acc[2 * d + 1] + tf)
+            if at[i] >= 0:
+                tf = np.float32(post_tf[at[i]])
+                total[i] += tf * scale / (acc[2 * docs[i] + 1] + tf)
     return total.min()
 
 
@@ -357,13 +374,12 @@ def top_k(  # type: ignore[no-untyped-def]
     survivors = np.sort(survivors[:n_survivors])
     # Exact scores of the survivors: query order, rank_bm25's operations.
     exact = np.zeros(n_survivors)
+    at = np.empty(n_survivors, dtype=np.int64)
     for t in query:
-        p, hi = term_ptr[t], term_ptr[t + 1]
+        find_each(post_docs, term_ptr[t], term_ptr[t + 1], survivors, n_survivors, at)
         for i in range(n_survivors):
-            d = survivors[i]
-            p = find(post_docs, p, hi, d)
-            if p < hi and post_docs[p] == d:
-                exact[i] += weight(np.float64(post_tf[p]), norms[d], idf[t], k1)
+            if at[i] >= 0:
+                exact[i] += weight(np.float64(post_tf[at[i]]), norms[survivors[i]], idf[t], k1)
     work[2] = seen
     work[3] = n_survivors
     # Best first, ties to the lower index (survivors are ascending; the sort is stable).
