@@ -159,7 +159,9 @@ def _parse(index: Index, text: str, written: str | None) -> Query:
     folded = [
         t
         for t in every
-        if "_" not in t or any(lookup(f) is not None for f in (t, *_numeral_forms(t, alternates)))
+        if "_" not in t
+        or lookup(t) is not None
+        or any(lookup(f) is not None for f in _numeral_forms(t, alternates))
     ]
     asked = sum("_" in t for t in every)
     unknown = (asked - sum("_" in t for t in folded)) / asked if asked else 0.0
@@ -188,6 +190,9 @@ def _group(
 ) -> tuple[int, ...]:
     """The ids of `word`'s indexed forms: itself, its numerals spelt the other way, the
     other form of its abbreviation; each once, in that order."""
+    if not alternates and word not in abbreviated:  # most words: their one form
+        term_id = lookup(word)
+        return () if term_id is None else (term_id,)
     found: list[int] = []
     for form in (word, *_numeral_forms(word, alternates), *abbreviated.get(word, ())):
         term_id = lookup(form)
