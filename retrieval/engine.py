@@ -242,7 +242,9 @@ def passage_hits(
     documents = np.asarray(index.sentence_doc[first_at]).tolist()
     starts = np.asarray(index.sentence_start[first_at]).tolist()
     ends = np.asarray(index.sentence_end[np.asarray(lasts, dtype=np.int64) - 1]).tolist()
-    spans = np.concatenate([np.arange(lo, hi + 1) for lo, hi in zip(firsts, lasts, strict=True)])
+    # Every hit's sentence offsets, first..last inclusive, laid end to end.
+    counts = np.asarray(lasts, dtype=np.int64) - first_at + 1
+    spans = np.repeat(first_at - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
     text_ptr = np.asarray(index.sentence_text_ptr[spans]).tolist()
     hits = []
     offset = 0
