@@ -99,6 +99,16 @@ def largest_weight(term_ptr, post_docs, post_tf, norms, k1, t):  # type: ignore[
 
 
 @_jit
+def add_weight(acc, d, tf, scale):  # type: ignore[no-untyped-def]
+    """Add the weight of a posting of tf in passage d (its norm beside its score) to the
+    passage's score, in float32; return the new score."""
+    tf = np.float32(tf)
+    a = acc[2 * d] + tf * scale / (acc[2 * d + 1] + tf)
+    acc[2 * d] = a
+    return a
+
+
+@_jit
 def sift_down(heap_doc, heap_pos, acc, size, i):  # type: ignore[no-untyped-def]
     # A min-heap of the k best accumulators so far (ties: either order is fine, only
     # the minimum's value is used).
@@ -339,9 +349,7 @@ def top_k(  # type: ignore[no-untyped-def]
                 d = candidates[i]
                 p = find(post_docs, p, stop, d)
                 if p < stop and post_docs[p] == d:
-                    tf = np.float32(post_tf[p])
-                    a = acc[2 * d] + tf * scale / (acc[2 * d + 1] + tf)
-                    acc[2 * d] = a
+                    a = add_weight(acc, d, post_tf[p], scale)
                     if a >= theta:
                         size = offer(heap_doc, heap_pos, acc, size, k, np.int64(d))
                         theta = acc[2 * (heap_doc[0])]
@@ -352,10 +360,7 @@ def top_k(  # type: ignore[no-untyped-def]
             for q in range(p, stop):
                 prefetch(acc, 2 * np.uint64(post_docs[min(q + _PREFETCH_AHEAD, last)]))
                 d = np.uint64(post_docs[q])
-                tf = np.float32(post_tf[q])
-                a = acc[2 * d] + tf * scale / (acc[2 * d + 1] + tf)
-                acc[2 * d] = a
-                if a >= theta:
+                if add_weight(acc, d, post_tf[q], scale) >= theta:
                     size = offer(heap_doc, heap_pos, acc, size, k, np.int64(d))
                     theta = acc[2 * (heap_doc[0])]
     # Clean the scratch arrays for the next query: only candidates are seen now.
