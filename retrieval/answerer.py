@@ -20,7 +20,7 @@ import numpy as np
 
 from retrieval.abstention import LONE_MARGIN, RECASING_SENTENCES, abstains
 from retrieval.chitchat import chitchat_reply
-from retrieval.citing import cited_order
+from retrieval.citing import cited_order, restates_only
 from retrieval.features import (
     COLUMN_CONTEXT_GAIN,
     COLUMN_ECHO_WEIGHT,
@@ -145,8 +145,11 @@ def choose(
     # The best score cited per document language: padding is measured from the best
     # sentence of its own language, as `Engine.ask` may prefer that language's sentences.
     best: dict[str | None, float] = {}
+    offered = False
     for i in order:
         if citations and features[i, 0] + features[i, COLUMN_CONTEXT_GAIN] < PADDING_COVERAGE:
+            continue
+        if offered and restates_only(features[i, COLUMN_KIND], features[i, COLUMN_ECHO_WEIGHT]):
             continue
         if text is not None and text(i) in seen:
             continue
@@ -159,6 +162,7 @@ def choose(
             continue
         seen.add(citation.text)
         citations.append(citation)
+        offered = offered or bool(features[i, COLUMN_KIND])
         if len(citations) == max_sentences:
             break
     return Answer(question, answered=True, sentences=citations)

@@ -83,6 +83,13 @@ def test_a_caption_restating_the_question_gives_way_to_the_answer(
     assert _first_holds(engine, question, item["expect"])
 
 
+def test_a_caption_restating_the_question_is_not_cited_after_the_answer(engine: Engine) -> None:
+    # Issue 15, point 4: the caption adds nothing once the place is cited.
+    answer = engine.ask("Hội nghị đối ngoại toàn quốc năm 2021 diễn ra ở đâu?")
+    assert "phòng họp Diên Hồng" in answer.sentences[0].text
+    assert not any(c.text.startswith("Toàn cảnh Hội nghị") for c in answer.sentences)
+
+
 @pytest.mark.parametrize("typed", [False, True], ids=["diacritics", "no-diacritics"])
 def test_every_new_seed_question_is_answered_within_three_sentences(
     engine: Engine, typed: bool
