@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import secrets
+import time
 
 from telegram import BotCommand, Update
 from telegram.ext import (
@@ -59,9 +60,10 @@ class TelegramRequest(HTTPXRequest):
         self._health = health
 
     async def do_request(self, *args: object, **kwargs: object) -> tuple[int, bytes]:
+        sent_at = time.time()
         status, body = await super().do_request(*args, **kwargs)  # type: ignore[arg-type]
         if status < 500:
-            recovered = self._health.contacted()
+            recovered = self._health.contacted(sent_at)
             if recovered is not None:
                 logger.info("Telegram reachable again after %.0f s", recovered)
         return status, body

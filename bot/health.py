@@ -101,10 +101,16 @@ class Health:
     def index_loaded(self, documents: int) -> None:
         self.documents = documents
 
-    def contacted(self) -> float | None:
-        """Telegram answered; returns how long it had been failing, if it was."""
+    def contacted(self, sent_at: float | None = None) -> float | None:
+        """Telegram answered a call made at `sent_at`; returns how long it had been failing,
+        if that call ended the failure. An answer to a call made before the failure began
+        (in flight when the outage hit) ends nothing: it would log "reachable again" and
+        then a second warning for the same outage."""
         self.last_contact = time.time()
-        failing, self.failing_since, self.attempts = self.failing_since, None, 0
+        failing = self.failing_since
+        if failing is not None and sent_at is not None and sent_at < failing:
+            return None
+        self.failing_since, self.attempts = None, 0
         return None if failing is None else self.last_contact - failing
 
     def failed(self, error: BaseException) -> bool:

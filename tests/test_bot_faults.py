@@ -154,6 +154,16 @@ async def test_past_the_backlog_bound_one_busy_reply_and_health_says_why(telegra
     assert per_chat(telegram) == dict.fromkeys(users, 1)
 
 
+def test_an_answer_to_a_call_made_before_the_outage_does_not_end_it():
+    health = Health()
+    sent_at = time.time() - 1
+    assert health.failed(ConnectionError())
+    assert health.contacted(sent_at) is None
+    assert health.failing_since is not None and not health.failed(ConnectionError())
+    assert health.contacted(time.time()) is not None
+    assert health.failing_since is None
+
+
 def test_health_is_unavailable_when_telegram_is_silent_or_the_token_rejected():
     health = Health(silence_limit=60, backlog_bound=10)
     health.index_loaded(5)
