@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from retrieval import Engine
-from retrieval.answerer import ranked
+from retrieval.citing import ranked
 from retrieval.evaluate import Question, load_squad, squad_corpus
 from retrieval.normalize import fold
 

@@ -37,8 +37,9 @@ from sklearn.linear_model import LogisticRegression
 
 from retrieval import abstention
 from retrieval.abstention import RECASING_SENTENCES, known_words, unknown_names, unknown_runs
-from retrieval.answerer import Answerer, ranked
+from retrieval.answerer import Answerer
 from retrieval.chitchat import chitchat_reply
+from retrieval.citing import ranked
 from retrieval.engine import Engine
 from retrieval.evaluate import squad_corpus
 from retrieval.features import support

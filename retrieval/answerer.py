@@ -13,23 +13,15 @@ saying nothing. `retrieval/abstention.py` decides how little is too little.
 """
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval.abstention import LONE_MARGIN, RECASING_SENTENCES, abstains
-from retrieval.chitchat import chitchat_reply
-from retrieval.citing import cited_order, restates_only
+from retrieval.citing import chitchat, choose
 from retrieval.features import (
-    COLUMN_CONTEXT_GAIN,
-    COLUMN_ECHO_WEIGHT,
-    COLUMN_KIND,
-    CONTEXT_GAIN,
     FEATURES,
     WEIGHTS,
     scaled,
-    support,
     term_weights,
 )
 from retrieval.index import Index
@@ -37,28 +29,6 @@ from retrieval.query import Query, parse_query, search_terms
 from retrieval.question_types import offers, question_kind
 from retrieval.results import Answer, Citation
 
-NOT_FOUND_HINT = (
-    "Không tìm thấy nội dung trả lời câu hỏi này trong tài liệu. "
-    "Hãy thử hỏi cụ thể hơn, dùng tên riêng hoặc từ khóa có trong tài liệu."
-)
-CHITCHAT_HINT = "Đây không phải là câu hỏi về nội dung tài liệu."
-EMPTY_HINT = "Câu hỏi chưa có từ khóa nào để tìm. Hãy hỏi một câu đầy đủ hơn."
-
-# After the first, a sentence scoring this much below the first (of its document language)
-# is padding and not cited.
-# Measured on ViNewsQA dev (hit@3 written / folded, sentences cited per answer): no gap
-# 78.81 / 78.05, 3.00; 1.75 (kept) 78.81 / 78.05, 2.98 (seeds' questions 2.95, all within
-# three sentences still); 1.5 78.77 / 78.01, 2.94; 1.25 78.65 / 77.89, 2.86; 1.0 78.49 /
-# 77.73, 2.71. A coverage floor instead (0.1-0.3 of the question's weight) or leaving out
-# headlines cost more hit@3 for fewer sentences left out. Above the weight of `document`
-# plus `passage` (1.6), so a sentence of another article is not left out for its
-# article's rank alone (in a corpus of two articles that rank is scaled 0 or 1).
-PADDING_GAP = 1.75
-# Nor is a sentence holding (with its context) less than this share of the question's
-# weight: in a small corpus a passage is the whole article, and "Gió nhẹ." came third
-# for "Sáng nay trời nắng hay mưa?". No such sentence is cited second or third on ViNewsQA
-# dev (0.05 to 0.08 leave hit@3 as it is).
-PADDING_COVERAGE = 0.05
 # Documents longer than this many sentences are seen through windows of WINDOW sentences
 # either side of the candidates (see `_units`; 30 MB in one file: 80-86 ms a question with
 # 100, 384-430 ms with 500). The longest ViNewsQA dev article has 38
@@ -76,96 +46,6 @@ def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     counts = ends - starts
     offsets = np.repeat(starts - np.cumsum(counts) + counts, counts)
     return offsets + np.arange(int(counts.sum()))
-
-
-def chitchat(question: str) -> Answer | None:
-    """The conversational reply to chit-chat ("Cảm ơn nhé"), None for a question."""
-    reply = chitchat_reply(question)
-    if reply is None:
-        return None
-    return Answer(question, answered=False, hint=CHITCHAT_HINT, reply=reply)
-
-
-def ranked(
-    sentences: np.ndarray,
-    features: np.ndarray,
-    weights: np.ndarray,
-    document: Callable[[int], str],
-) -> tuple[np.ndarray, list[int], float]:
-    """The candidates' scores, their rows in citing order (`retrieval.citing`) and the
-    margin of the first over the best sentence of another document (`document(row)`), for
-    the abstention; LONE_MARGIN when every candidate is from one document."""
-    scores = features @ weights
-    order = cited_order(
-        sentences, scores, features[:, COLUMN_KIND], features[:, COLUMN_ECHO_WEIGHT], document
-    )
-    first = order[0]
-    for row in np.argsort(-scores, kind="stable").tolist():
-        if document(row) != document(first):
-            return scores, order, float(scores[first] - scores[row])
-    return scores, order, LONE_MARGIN
-
-
-def choose(
-    question: str,
-    query: Query,
-    sentences: np.ndarray,
-    features: np.ndarray,
-    cite: Callable[[int, float, bool], Citation],
-    max_sentences: int = 3,
-    weights: np.ndarray = WEIGHTS,
-    text: Callable[[int], str] | None = None,
-) -> Answer:
-    """The answer from the candidate `sentences` and their scaled `features`: the best
-    sentences of distinct text, ties to the lower sentence id, or an abstention. `cite(row,
-    score, leans)` makes the citation of candidate `row`; `text(row)`, when given, its text
-    alone (cheaper: copies of a cited sentence are then passed over without citing them)."""
-    if not query.groups:
-        return Answer(question, answered=False, hint=EMPTY_HINT)
-    if not len(sentences):
-        return Answer(question, answered=False, hint=NOT_FOUND_HINT)
-    documents: dict[int, str] = {}
-
-    def document(row: int) -> str:
-        if row not in documents:
-            documents[row] = cite(row, 0.0, False).document.doc_id
-        return documents[row]
-
-    scores, order, margin = ranked(sentences, features, weights, document)
-    sentence_text = text or (lambda row: cite(row, 0.0, False).text)
-    if abstains(
-        support(features),
-        query,
-        margin,
-        lambda: [sentence_text(i) for i in order[:RECASING_SENTENCES]],
-    ):
-        return Answer(question, answered=False, hint=NOT_FOUND_HINT)
-    citations: list[Citation] = []
-    seen: set[str] = set()
-    # The best score cited per document language: padding is measured from the best
-    # sentence of its own language, as `Engine.ask` may prefer that language's sentences.
-    best: dict[str | None, float] = {}
-    offered = False
-    for i in order:
-        if citations and features[i, 0] + features[i, COLUMN_CONTEXT_GAIN] < PADDING_COVERAGE:
-            continue
-        if offered and restates_only(features[i, COLUMN_KIND], features[i, COLUMN_ECHO_WEIGHT]):
-            continue
-        if text is not None and text(i) in seen:
-            continue
-        leans = bool(features[i, COLUMN_CONTEXT_GAIN] >= CONTEXT_GAIN)
-        citation = cite(i, float(scores[i]), leans)
-        if citation.text in seen:
-            continue
-        language = citation.document.language
-        if scores[i] < best.setdefault(language, float(scores[i])) - PADDING_GAP:
-            continue
-        seen.add(citation.text)
-        citations.append(citation)
-        offered = offered or bool(features[i, COLUMN_KIND])
-        if len(citations) == max_sentences:
-            break
-    return Answer(question, answered=True, sentences=citations)
 
 
 def _units(sentence_doc: np.ndarray, sentences: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -15,7 +15,12 @@ passage without asking whether it is a candidate: `UNSEEN` plus any weight stays
 never reaches the k-th score. Asking, even written as a select, compiled to a branch that
 mispredicts on about every other posting: the passes of long questions took 7-8 ns a
 posting, 2 without it (float32 arithmetic and unsigned indices, which spare numba's
-negative-index check, give the rest)."""
+negative-index check, give the rest).
+
+The kernel stays one module, longer than the others: numba's on-disk cache is checked
+against the caching function's own file only ("changes in functions defined in a
+different file" go unnoticed, numba's caching limitations), so helpers split into other
+modules could leave stale machine code in use after they are edited."""
 
 import numba
 import numpy as np

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from retrieval.answerer import chitchat, choose
+from retrieval.citing import chitchat, choose
 from retrieval.cluster import store
 from retrieval.cluster.shard import Candidates, Passages, Request
 from retrieval.cluster.stats import GlobalStats
