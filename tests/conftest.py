@@ -1,8 +1,11 @@
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from small_corpus import parsed_documents
 
 from retrieval import Engine
+from retrieval.index import Index, build_index
 
 
 @pytest.fixture(autouse=True)
@@ -26,3 +29,9 @@ def engine_over(tmp_path_factory: pytest.TempPathFactory) -> Callable[[dict[str,
         return Engine.open(corpus, index, notice=lambda _: None)
 
     return build
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Index:
+    """The index of DOCS (tests/small_corpus.py), built for real."""
+    return build_index(parsed_documents(tmp_path), "fp")

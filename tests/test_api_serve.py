@@ -18,7 +18,7 @@ import httpx
 
 from bot.cli import main
 
-pytest_plugins = ["fake_telegram"]
+pytest_plugins = ["bot_fixtures"]
 
 QUESTION = "Ai chủ trì cuộc họp về triển khai công tác phục vụ Đại hội XIV tại Bộ Ngoại giao?"
 HOIDAP = Path(sys.executable).with_name("hoidap")

@@ -10,7 +10,7 @@ from test_api_serve import QUESTION, children_of, hoidap_serve
 
 from service.shared_limits import BUCKETS, SharedLimiter
 
-pytest_plugins = ["fake_telegram"]
+pytest_plugins = ["bot_fixtures"]
 
 KEY = "w" * 20 + "-workers-key"
 

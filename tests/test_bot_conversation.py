@@ -3,7 +3,7 @@
 from typing import Any
 
 # Fixtures (telegram, start_bot, engine) come from the fake Bot API server module.
-pytest_plugins = ["fake_telegram"]
+pytest_plugins = ["bot_fixtures"]
 
 QUESTION = "Ai chủ trì cuộc họp về triển khai công tác phục vụ Đại hội XIV tại Bộ Ngoại giao?"
 CHAIR_SENTENCES = (

@@ -7,12 +7,12 @@ import signal
 from collections import Counter
 from pathlib import Path
 
-from fake_telegram import make_settings
+from bot_fixtures import make_settings
 from test_bot_service import HOIDAP, QUESTION, clean_env
 
 from bot.app import make_service
 
-pytest_plugins = ["fake_telegram"]
+pytest_plugins = ["bot_fixtures"]
 
 
 async def start_hoidap(telegram, index_path: Path, state: Path, **env: str):

@@ -9,7 +9,7 @@ from collections import Counter
 from bot.handlers import APOLOGY, BUSY, EXPIRED
 from bot.health import Health
 
-pytest_plugins = ["fake_telegram"]
+pytest_plugins = ["bot_fixtures"]
 
 QUESTION = "Ai chủ trì cuộc họp về triển khai công tác phục vụ Đại hội XIV tại Bộ Ngoại giao?"
 

@@ -8,7 +8,7 @@ import pytest
 
 from retrieval import Engine
 
-pytest_plugins = ["fake_telegram"]
+pytest_plugins = ["bot_fixtures"]
 
 QUESTION = "Ai chủ trì cuộc họp về triển khai công tác phục vụ Đại hội XIV tại Bộ Ngoại giao?"
 GROUP = -100200300

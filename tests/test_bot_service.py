@@ -18,7 +18,7 @@ from bot.config import SettingsError, load_settings
 from bot.health import Health, Metrics, MonitoringServer
 from retrieval import Answer, Document
 
-pytest_plugins = ["fake_telegram"]
+pytest_plugins = ["bot_fixtures"]
 
 QUESTION = "Ai chủ trì cuộc họp về triển khai công tác phục vụ Đại hội XIV tại Bộ Ngoại giao?"
 HOIDAP = Path(sys.executable).with_name("hoidap")

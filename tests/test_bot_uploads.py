@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from fake_telegram import TOKEN, FakeTelegram, _MethodHandler, make_settings, running
+from bot_fixtures import make_settings, running
+from fake_telegram import TOKEN, FakeTelegram, _MethodHandler
 from format_files import write_pdf
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets

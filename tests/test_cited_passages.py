@@ -14,7 +14,7 @@ from retrieval.index import IndexWriter, merging, open_index
 from retrieval.results import Citation
 
 # Fixtures (telegram, start_bot) come from the fake Bot API server module.
-pytest_plugins = ["fake_telegram"]
+pytest_plugins = ["bot_fixtures"]
 
 # The first document in index order: removing it moves every later sentence id at a merge.
 FIRST = "000_a161d4bec09452eb.txt"
