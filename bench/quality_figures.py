@@ -54,7 +54,8 @@ def main() -> None:
                 f"ViNewsQA dev {name}: hit@1 {100 * h1 / n:.2f} hit@3 {100 * h3 / n:.2f} "
                 f"answered {100 * answered / n:.2f} % sentences cited {cited / n:.2f}"
             )
-        for name in ("out_of_scope_questions.txt", "out_of_scope_held_out.txt"):
+        out_of_scope = ("questions", "held_out", "fresh")
+        for name in (f"out_of_scope_{part}.txt" for part in out_of_scope):
             asked = [q for q in (DATA / name).read_text("utf-8").splitlines() if q.strip()]
             declined = [sum(not e.ask(q).answered for q in asked) for e in (news, seeds)]
             print(

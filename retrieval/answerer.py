@@ -267,6 +267,7 @@ class Answerer:
             max_sentences,
             self.weights,
             lambda row: self.index.sentence_text(int(sentences[row])),
+            lambda row: int(self.index.sentence_doc[sentences[row]]),
         )
 
     def _cite(self, sentence: int, score: float, leans: bool) -> Citation:

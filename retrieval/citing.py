@@ -14,7 +14,8 @@ abstention, a chit-chat reply).
   sentence that does not offer the kind cost 0.9 points of hit@3.
 """
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Hashable
 
 import numpy as np
 
@@ -63,7 +64,7 @@ def cited_order(
     scores: np.ndarray,
     offers: np.ndarray,
     restates: np.ndarray,
-    document: Callable[[int], str],
+    document: Callable[[int], Hashable],
 ) -> list[int]:
     """Candidate rows best first (ties to the lower sentence id); a first sentence that
     restates the question (`restates`: its echo weight) without the kind of answer asked
@@ -100,7 +101,7 @@ def ranked(
     sentences: np.ndarray,
     features: np.ndarray,
     weights: np.ndarray,
-    document: Callable[[int], str],
+    document: Callable[[int], Hashable],
 ) -> tuple[np.ndarray, list[int], float]:
     """The candidates' scores, their rows in citing order (`retrieval.citing`) and the
     margin of the first over the best sentence of another document (`document(row)`), for
@@ -125,20 +126,25 @@ def choose(
     max_sentences: int = 3,
     weights: np.ndarray = WEIGHTS,
     text: Callable[[int], str] | None = None,
+    document_of: Callable[[int], Hashable] | None = None,
 ) -> Answer:
     """The answer from the candidate `sentences` and their scaled `features`: the best
     sentences of distinct text, ties to the lower sentence id, or an abstention. `cite(row,
     score, leans)` makes the citation of candidate `row`; `text(row)`, when given, its text
-    alone (cheaper: copies of a cited sentence are then passed over without citing them)."""
+    alone (cheaper: copies of a cited sentence are then passed over without citing them);
+    `document_of(row)`, when given, what tells its document apart from the others (cheaper
+    than its citation's document: the abstention may ask it of every candidate)."""
     if not query.groups:
         return Answer(question, answered=False, hint=EMPTY_HINT)
     if not len(sentences):
         return Answer(question, answered=False, hint=NOT_FOUND_HINT)
-    documents: dict[int, str] = {}
+    documents: dict[int, Hashable] = {}
 
-    def document(row: int) -> str:
+    def document(row: int) -> Hashable:
         if row not in documents:
-            documents[row] = cite(row, 0.0, False).document.doc_id
+            documents[row] = (
+                cite(row, 0.0, False).document.doc_id if document_of is None else document_of(row)
+            )
         return documents[row]
 
     scores, order, margin = ranked(sentences, features, weights, document)
@@ -147,7 +153,8 @@ def choose(
         support(features),
         query,
         margin,
-        lambda: [sentence_text(i) for i in order[:RECASING_SENTENCES]],
+        functools.cache(lambda: [sentence_text(i) for i in order[:RECASING_SENTENCES]]),
+        lambda: [sentence_text(i) for i in order if document(i) == document(order[0])],
     ):
         return Answer(question, answered=False, hint=NOT_FOUND_HINT)
     citations: list[Citation] = []

@@ -16,12 +16,13 @@ they never mention too (`unknown_name_runs`); a question without telling capital
 none, as the documents give such a word no capital.
 """
 
+import itertools
 import re
 from collections.abc import Collection, Iterable
 
 from retrieval.accents import FOLD_TABLE
 from retrieval.normalize import fold, normalize
-from retrieval.tokenizer import FOLDED
+from retrieval.tokenizer import FOLDED, folded_phrases
 
 _SYLLABLE = re.compile(r"[^\W_]+")
 # Syllable pairs never reach across punctuation: "Hà Nội, Huế" holds no "nội huế".
@@ -78,21 +79,48 @@ def recased(question: str, texts: Iterable[str]) -> str:
     return "".join(out)
 
 
-def name_pairs(text: str, known: Collection[str]) -> set[str]:
-    """The folded syllable pairs of `text` (capitalised by `recased`) inside a name or
-    title: the second syllable is capitalised, and the first is too or is written
-    together with the capitalised one before it (a `known` pair: "Chủ tịch"). Not a pair
-    that starts the text."""
-    found = set()
+def name_runs(text: str, known: Collection[str]) -> list[tuple[str, ...]]:
+    """The names and titles of `text` (capitalised by `recased`), each its folded lowercase
+    syllables: runs of syllables whose each next one is capitalised and follows one that is
+    too or is written together with the capitalised one before it (a `known` pair: "Chủ
+    tịch"). Not a run's pair that starts the text. "Bộ trưởng Bộ Công an là ai?" holds
+    ("truong", "bo", "cong")."""
+    runs: list[tuple[str, ...]] = []
     for n, phrase in enumerate(_PHRASE.findall(fold(normalize(text)))):
         syllables = phrase.split()
         upper = [s[:1].isupper() for s in syllables]
         lower = [s.lower() for s in syllables]
+        run: list[str] = []
         for i in range(1 if n == 0 else 0, len(syllables) - 1):
             joined = i > 0 and upper[i - 1] and f"{FOLDED}{lower[i - 1]}_{lower[i]}" in known
             if upper[i + 1] and (upper[i] or joined):
-                found.add(f"{FOLDED}{lower[i]}_{lower[i + 1]}")
-    return found
+                run = [*run, lower[i + 1]] if run else [lower[i], lower[i + 1]]
+                continue
+            if run:
+                runs.append(tuple(run))
+            run = []
+        if run:
+            runs.append(tuple(run))
+    return runs
+
+
+def name_pairs(text: str, known: Collection[str]) -> set[str]:
+    """The folded syllable pairs of `text` (capitalised by `recased`) inside a name or
+    title (`name_runs`)."""
+    return {
+        f"{FOLDED}{a}_{b}" for run in name_runs(text, known) for a, b in itertools.pairwise(run)
+    }
+
+
+def runs_absent(runs: Iterable[tuple[str, ...]], texts: Iterable[str]) -> int:
+    """How many of `runs` (`name_runs`) none of `texts` writes, syllable after syllable
+    within one phrase."""
+    runs = list(runs)
+    if not runs:
+        return 0
+    # Phrases apart ("|"): a run never reaches across punctuation.
+    held = " | ".join(" ".join(phrase) for text in texts for phrase in folded_phrases(text))
+    return sum(f" {' '.join(run)} " not in f" {held} " for run in runs)
 
 
 def unknown_name_runs(text: str, unknown: Collection[str]) -> int:
@@ -114,4 +142,11 @@ def unknown_name_runs(text: str, unknown: Collection[str]) -> int:
     return runs
 
 
-__all__ = ["capitals_say_nothing", "name_pairs", "recased", "unknown_name_runs"]
+__all__ = [
+    "capitals_say_nothing",
+    "name_pairs",
+    "name_runs",
+    "recased",
+    "runs_absent",
+    "unknown_name_runs",
+]

@@ -8,8 +8,15 @@ from pathlib import Path
 import pytest
 
 from retrieval import Engine
-from retrieval.abstention import unknown_runs
-from retrieval.names import capitals_say_nothing, name_pairs, recased, unknown_name_runs
+from retrieval.abstention import absent_names, unknown_runs, unseen_titles
+from retrieval.names import (
+    capitals_say_nothing,
+    name_pairs,
+    name_runs,
+    recased,
+    runs_absent,
+    unknown_name_runs,
+)
 from retrieval.normalize import fold
 from retrieval.query import parse_query
 
@@ -147,3 +154,73 @@ def test_a_summit_of_an_organisation_the_seeds_never_name_is_declined(engine: En
     # Names the seeds hold, however rare, are no unknown name.
     assert unknown_runs(parse_query(engine.index, "Ông Gan Kim Yong là ai?")) == 0
     assert engine.ask("Ông Gan Kim Yong là ai?").answered
+
+
+def test_names_and_titles_are_runs_of_capitalised_syllables() -> None:
+    known = {"~bo_truong", "~cong_an", "~chu_tich", "~thu_tuong"}
+    assert name_runs("Bộ trưởng Bộ Công an là ai?", known) == [("truong", "bo", "cong")]
+    assert name_runs("Thu tuong Nhat Ban tham Viet Nam", known) == [
+        ("tuong", "nhat", "ban"),
+        ("viet", "nam"),
+    ]
+    # Punctuation ends a run; the first word's capital is the sentence's.
+    assert name_runs("Thăm Hà Nội, Huế, Đà Nẵng", known) == [("ha", "noi"), ("da", "nang")]
+    assert name_runs("Ông Soo nói gì?", known) == []
+
+
+def test_a_run_is_held_only_by_a_text_writing_it_whole_within_one_phrase() -> None:
+    texts = ["Bộ trưởng Bộ Ngoại giao, Bộ Công an, Bộ Công thương dự."]
+    assert runs_absent([("truong", "bo", "ngoai"), ("bo", "cong", "an")], texts) == 0
+    assert runs_absent([("truong", "bo", "cong")], texts) == 1
+    assert runs_absent([("giao", "bo", "cong")], texts) == 1  # across the comma
+    assert runs_absent([("bo", "cong")], []) == 1
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Bộ trưởng Bộ Công an là ai?",
+        "bo truong bo cong an la ai",
+        "Thứ trưởng Bộ Công thương là ai?",
+    ],
+)
+def test_a_title_whose_parts_the_seeds_write_apart_is_declined(
+    engine: Engine, question: str
+) -> None:
+    """The seeds write "Bộ trưởng Bộ Ngoại giao" and "Bộ Công an" in a list of ministries,
+    never "Bộ trưởng Bộ Công an": every word and pair is there, the title is not."""
+    answerer = engine.answerer
+    query, sentences, _ = answerer.candidates(question)
+    texts = [engine.index.sentence_text(int(s)) for s in sentences]
+    assert unseen_titles(query, lambda: texts) == 1
+    assert not engine.ask(question).answered
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Bí thư Thành ủy Đà Nẵng chủ trì cuộc họp nào?",
+        "Chủ nhiệm Ủy ban Kiểm tra Trung ương là ai?",
+        "Chủ tịch Ủy ban nhân dân TP. Hồ Chí Minh tên là gì?",
+    ],
+)
+def test_a_name_the_cited_article_never_writes_is_declined(engine: Engine, question: str) -> None:
+    query, sentences, _ = engine.answerer.candidates(question)
+    texts = [engine.index.sentence_text(int(s)) for s in sentences]
+    assert absent_names(query, lambda: texts, lambda: texts) >= 1
+    assert not engine.ask(question).answered
+
+
+def test_names_the_cited_article_writes_are_answered(engine: Engine) -> None:
+    question = "Bộ trưởng Lê Hoài Trung yêu cầu các đơn vị coi Đại hội XIV là gì?"
+    answer = engine.ask(question)
+    assert answer.answered
+    document = answer.sentences[0].document
+    query, sentences, _ = engine.answerer.candidates(question)
+    index = engine.index
+    article = [
+        index.sentence_text(int(s))
+        for s in sentences
+        if index.documents[int(index.sentence_doc[s])] == document
+    ]
+    assert absent_names(query, lambda: article, lambda: article) == 0
